@@ -1,0 +1,1 @@
+"""Foretype's desktop app and command line (Qt lives here and nowhere else)."""

@@ -1,0 +1,119 @@
+"""The `foretype` command: one entry point, subcommands run lazily.
+
+The command line lives in app/ because it is the user-facing layer that composes model/ and
+training/. Parsing imports neither torch nor Qt, so `foretype` can show its window before
+torch has loaded and `foretype --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# subcommand -> module with run(args) -> int
+COMMANDS = {
+    "app": "foretype.app.main",
+    "suggest": "foretype.model.suggest",
+    "prepare": "foretype.training.prepare",
+    "train": "foretype.training.train",
+    "export": "foretype.training.export",
+    "finetune": "foretype.training.finetune",
+    "eval": "foretype.training.evaluate",
+    "bench": "foretype.model.bench",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="foretype", description="Next-word suggestions as you type, from a small language model on your machine.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("app", help="launch the desktop app (the default)")
+    p.add_argument("--model", help="model file (default: your personal model if you made one, else the bundled model)")
+    p.add_argument("file", nargs="?", help="text file to open")
+
+    p = sub.add_parser("suggest", help="print the suggestions for TEXT as the text before the cursor")
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("-k", type=int, default=3, help="number of suggestions (default 3)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("text", help="the text before the cursor")
+
+    p = sub.add_parser("prepare", help="read text files, train the tokenizer, encode train/val token files")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or globs of text")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--tokenizer", choices=["unigram", "char"], default="unigram")
+    p.add_argument("--vocab-size", type=int, default=8000)
+    p.add_argument("--val-fraction", type=float, default=0.01, help="share of documents held out for validation")
+
+    p = sub.add_parser("train", help="train (or resume) a language model",
+                       epilog="Any training option can be set with --key=value, e.g. --lr=1e-3 --max_steps=5000.")
+    p.add_argument("--data", required=True, help="folder made by `foretype prepare`")
+    p.add_argument("--out", required=True, help="run folder (resumed if it holds a checkpoint)")
+    p.add_argument("--preset", default="small", help="tiny, small or base (default small)")
+    p.add_argument("--dry-run", action="store_true", help="run a few steps end to end")
+
+    p = sub.add_parser("export", help="write an inference model file from a run")
+    p.add_argument("run", help="run folder or checkpoint file")
+    p.add_argument("--out", required=True, help="model file to write")
+    p.add_argument("--quantize", choices=["int8"], help="run the LSTM and output layer in int8 at inference")
+
+    p = sub.add_parser("finetune", help="retrain a model on your own writing")
+    p.add_argument("--base", help="model to start from (default: the bundled model)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="your files or folders of text")
+    p.add_argument("--out", required=True, help="personal model file to write")
+    p.add_argument("--progress", choices=["bar", "jsonl"], default="bar", help="progress as a bar or as JSON lines (for the app)")
+
+    p = sub.add_parser("eval", help="bits/char, next-word accuracy, keystroke savings, latency")
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("texts", nargs="+", metavar="TEXT", help="text files to evaluate on")
+    p.add_argument("-k", type=int, default=3)
+    p.add_argument("--max-words", type=int, help="evaluate only the first N words of each file")
+    p.add_argument("--rules", choices=["exact", "words"], default="exact")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bench", help="per-keystroke latency vs context length")
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("text", nargs="?", help="text to type (default: a bundled sample)")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    command = args.command or "app"
+    if command == "train":
+        args.overrides = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if command == "app" and not args.command:
+        args.model, args.file = None, None
+    logging.basicConfig(level=logging.INFO, format="foretype: %(message)s", stream=sys.stderr)
+    try:
+        module = importlib.import_module(COMMANDS[command])
+    except ModuleNotFoundError as e:
+        if e.name != COMMANDS[command]:
+            raise
+        print(f"foretype {command}: not available yet", file=sys.stderr)
+        return 2
+
+    from foretype.model.errors import ForetypeError
+
+    try:
+        return module.run(args)
+    except ForetypeError as e:
+        print(f"foretype {command}: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # a full disk, a permission denied: one line, not a traceback
+        print(f"foretype {command}: error: {e.strerror or e}{f': {e.filename}' if e.filename else ''}", file=sys.stderr)
+        return 1
+
+
+def main_gui() -> int:
+    """Entry point of the `foretype-app` gui-script (no console window on Windows)."""
+    return main(["app", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""One file per model: weights, config and tokenizer, loadable with torch.load(weights_only=True).
+
+Nothing in it is code: a plain dict of tensors, numbers, strings and bytes (as a uint8 tensor).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .errors import ForetypeError
+from .files import atomic_write
+from .lstm import LSTMConfig, LSTMLanguageModel
+from .tokenizer import Tokenizer
+
+FORMAT = "foretype-model"
+FORMAT_VERSION = 1
+
+
+class ModelFileError(ForetypeError):
+    """A model file that cannot be used; the message is one line meant for the user."""
+
+
+@dataclass
+class LoadedModel:
+    model: LSTMLanguageModel
+    tokenizer: Tokenizer
+    quantize: str | None = None  # "int8": apply dynamic int8 quantization for inference
+    tokenizer_kind: str = "unigram"
+    summary: dict = field(default_factory=dict)
+    base_sha256: str | None = None
+    sha256: str = ""
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_model_file(
+    path: str | os.PathLike,
+    model: LSTMLanguageModel,
+    tokenizer: Tokenizer,
+    *,
+    tokenizer_kind: str,
+    quantize: str | None = None,
+    dtype: torch.dtype = torch.float16,
+    summary: dict | None = None,
+    base_sha256: str | None = None,
+    mode: int | None = None,
+) -> None:
+    """Write atomically. Weights are stored in ``dtype`` (fp16 halves the file; inference runs in fp32)."""
+    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).clone() for k, v in model.state_dict().items()}
+    state.pop("output.weight", None)  # tied to embedding.weight
+    payload = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "config": model.config.to_dict(),
+        "state_dict": state,
+        "tokenizer": torch.frombuffer(bytearray(tokenizer.model_proto), dtype=torch.uint8),
+        "tokenizer_kind": tokenizer_kind,
+        "quantize": quantize or "",
+        "summary": summary or {},
+        "base_sha256": base_sha256 or "",
+    }
+    atomic_write(path, lambda f: torch.save(payload, f), mode=mode)
+
+
+def load_model_file(path: str | os.PathLike) -> LoadedModel:
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ModelFileError(f"model file not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated, not a torch file, or a pickle that asks for code
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelFileError(f"{name} is not a readable Foretype model file ({first[:160]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelFileError(f"{name} is not a Foretype model file")
+    if payload.get("version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{name} has model format version {payload.get('version')}; this Foretype reads version {FORMAT_VERSION}"
+        )
+    try:
+        config = LSTMConfig(**payload["config"])
+        tokenizer = Tokenizer(payload["tokenizer"].numpy().tobytes())
+    except Exception as e:
+        raise ModelFileError(f"{name} has a broken config or tokenizer ({e})") from None
+    if tokenizer.vocab_size != config.vocab_size:
+        raise ModelFileError(f"{name}: tokenizer has {tokenizer.vocab_size} pieces but the model expects {config.vocab_size}")
+    model = LSTMLanguageModel(config)
+    state = payload["state_dict"]
+    expected = {k: v for k, v in model.state_dict().items() if k != "output.weight"}
+    for key, tensor in expected.items():
+        if key not in state:
+            raise ModelFileError(f"{name} lacks weights for {key}")
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise ModelFileError(f"{name}: {key} has shape {tuple(state[key].shape)}, expected {tuple(tensor.shape)}")
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=False)
+    model.eval()
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        quantize=payload.get("quantize") or None,
+        tokenizer_kind=payload.get("tokenizer_kind", "unigram"),
+        summary=dict(payload.get("summary", {})),
+        base_sha256=payload.get("base_sha256") or None,
+        sha256=sha256_of(path),
+    )
+
+
+def default_model_path() -> Path:
+    """The model shipped inside the package."""
+    return Path(__file__).parent / "assets" / "default.pt"

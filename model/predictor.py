@@ -1,0 +1,312 @@
+"""The live engine: text before the cursor -> word suggestions, at a per-keystroke cost independent of the document.
+
+The model text (see tokenizer.py) is cut into segments, each a whitespace character followed by
+the non-whitespace characters after it (" Hello", ",", no: " Hello," is one segment). Tokens never
+cross a segment boundary, so the LSTM state after the first n segments depends only on those
+segments. The engine keeps such states as snapshots, finds on each `set_text` how many segments
+are unchanged, restores the nearest snapshot and feeds only the rest. The last, unfinished segment
+(" wor", or " " after a space) is never fed: it constrains a small beam search that spells it out
+and continues until the model ends the word. An empty partial word is next-word prediction.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .lstm import LSTMLanguageModel, State
+from .modelfile import default_model_path, load_model_file
+from .tokenizer import NEWLINE, Tokenizer, to_model_text
+
+BOUNDARY = " " + NEWLINE  # characters that start a segment
+SEGMENT = re.compile(r"[ \n][^ \n]*")
+OPENING = "\"'([{<*_"  # may stand before a word being typed
+CLOSING = ".,;:!?\"')]}>*_"  # may follow a finished word
+SENTENCE_END = ".!?"
+MAX_WORD_CHARS = 32
+
+# rest of the last segment -> (opening punctuation, partial word, closing punctuation)
+PARTIAL = re.compile(rf"^(?P<lead>[{re.escape(OPENING)}]*)(?P<word>(?:[^\W\d_][\w'\-]*)?)(?P<close>[{re.escape(CLOSING)}]*)$")
+
+
+def is_word_char(c: str) -> bool:
+    return c.isalpha() or c in "'-"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    word: str  # the whole word as it will read ("Thanks")
+    insert: str  # exactly what to insert at the cursor ("anks ")
+    score: float  # natural-log probability of the word, given the text before it
+    kind: str  # "completion" (a partial word was typed) or "prediction" (next word)
+
+
+class Predictor:
+    """One model, one document's state, one thread. Call `set_text` on any edit, then `suggest`."""
+
+    RECENT = 256  # keep a snapshot at each of the last RECENT segment boundaries (word-level edits)
+    STRIDE = 64  # and at every STRIDE-th boundary before that (cursor jumps, edits far back)
+    SNAPSHOT_CAP_BYTES = 32 * 2**20  # the stride doubles as needed to stay under this
+
+    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = 8, name: str = "model"):
+        torch.set_num_threads(1)  # one small step at a time: more threads only add overhead
+        model.eval()
+        if quantize == "int8":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
+        self.model, self.tokenizer, self.quantize, self.beam_width, self.name = model, tokenizer, quantize, beam_width, name
+        self._index_vocabulary()
+        self._start_state = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
+        self._state_bytes = sum(t.numel() * t.element_size() for t in self._start_state)
+        self.set_text("")
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **kwargs) -> "Predictor":
+        """Load a model file (the bundled default when ``path`` is None)."""
+        path = Path(path) if path else default_model_path()
+        loaded = load_model_file(path)
+        return cls(loaded.model, loaded.tokenizer, loaded.quantize, name=path.stem, **kwargs)
+
+    # ------------------------------------------------------------ vocabulary tables
+
+    def _index_vocabulary(self) -> None:
+        pieces = self.tokenizer.pieces
+        self._pieces = pieces
+        self._by_piece: dict[str, list[int]] = {}
+        for i, p in enumerate(pieces):
+            if p:
+                self._by_piece.setdefault(p, []).append(i)
+        order = sorted((p, i) for i, p in enumerate(pieces) if p)
+        self._sorted_pieces = [p for p, _ in order]
+        self._sorted_ids = np.array([i for _, i in order], dtype=np.int64)
+        # tokens that continue a word, and tokens that end one (whitespace, newline, punctuation)
+        self._continuation_ids = torch.tensor([i for i, p in enumerate(pieces) if p and all(map(is_word_char, p))], dtype=torch.long)
+        self._terminator_ids = torch.tensor([i for i, p in enumerate(pieces) if p and not p[0].isalnum() and p[0] not in "'-"], dtype=torch.long)
+        self._spelling_cache: dict[tuple[str, bool], torch.Tensor] = {}
+
+    def _pieces_extending(self, need: str) -> np.ndarray:
+        """Ids whose piece starts with ``need``."""
+        lo = bisect.bisect_left(self._sorted_pieces, need)
+        hi = bisect.bisect_left(self._sorted_pieces, need + "\U0010ffff")
+        return self._sorted_ids[lo:hi]
+
+    # ------------------------------------------------------------ running the model
+
+    def _zero_state(self) -> State:
+        return self.model.init_state(1) if hasattr(self.model, "init_state") else None
+
+    def _step(self, ids: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """ids (B, T) -> log-probabilities of the next token after the last one (B, V), new state."""
+        with torch.inference_mode(), torch.backends.mkldnn.flags(enabled=False):
+            logits, state = self.model(ids, state)
+            return torch.log_softmax(logits[:, -1].float(), dim=-1), state
+
+    def _feed(self, state: State, ids: list[int]) -> State:
+        if not ids:
+            return state
+        return self._step(torch.tensor([ids], dtype=torch.long), state)[1]
+
+    def _next_logprobs(self, state: State) -> torch.Tensor:
+        """Distribution of the next token from a state: the output layers applied to the top layer's h."""
+        with torch.inference_mode(), torch.backends.mkldnn.flags(enabled=False):
+            logits = self.model.output(self.model.projection(state[0][-1]))
+            return torch.log_softmax(logits.float(), dim=-1)
+
+    # ------------------------------------------------------------ context tracking
+
+    def set_text(self, text: str) -> None:
+        """The text before the cursor changed (typing, deleting, pasting, jumping): bring the state up to date."""
+        mt = to_model_text(unicodedata.normalize("NFC", text))
+        cut = max(mt.rfind(" "), mt.rfind(NEWLINE))  # start of the unfinished segment
+        committed, self._partial = mt[:cut], mt[cut:]
+        if not hasattr(self, "_known"):
+            self._known, self._segments, self._ids, self._ends = "", [], [], []
+            self._snapshots: dict[int, State] = {0: self._start_state}
+            self._current: tuple[int, State] = (0, self._start_state)
+            self._stride = self.STRIDE
+
+        # how much of the known text is unchanged
+        known = self._known
+        if committed.startswith(known):
+            lcp = len(known)
+        elif known.startswith(committed):
+            lcp = len(committed)
+        else:
+            lo, hi = 0, min(len(known), len(committed))
+            while lo < hi:  # longest common prefix by bisection: log(n) memcmps, not a Python loop over characters
+                mid = (lo + hi + 1) // 2
+                if committed[:mid] == known[:mid]:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            lcp = lo
+        keep = bisect.bisect_right(self._ends, lcp)
+        if keep and self._ends[keep - 1] == lcp and lcp < len(committed) and committed[lcp] not in BOUNDARY:
+            keep -= 1  # that segment goes on in the new text
+        start = self._ends[keep - 1] if keep else 0
+        tail = SEGMENT.findall(committed, start)
+        if tail:  # the text diverges from what is known: forget what follows
+            del self._segments[keep:], self._ids[keep:], self._ends[keep:]
+            self._snapshots = {i: s for i, s in self._snapshots.items() if i <= keep}
+            self._segments.extend(tail)
+            self._ids.extend(self.tokenizer.sp.encode(tail) if len(tail) > 1 else [self.tokenizer.encode_model_text(tail[0])])
+            end = start
+            for seg in tail:
+                end += len(seg)
+                self._ends.append(end)
+            self._known = committed
+        n = keep + len(tail)
+
+        # the nearest valid state at or before n, then feed the rest
+        base = max(i for i in self._snapshots if i <= n)
+        current_n, current_state = self._current
+        if base < current_n <= min(n, keep if tail else n):
+            base, state = current_n, current_state
+        else:
+            state = self._snapshots[base]
+        self._current = (n, self._advance(base, n, state))
+        self._prune_snapshots()
+
+    def _keeps_snapshot(self, i: int) -> bool:
+        return i % self._stride == 0 or i > len(self._segments) - self.RECENT
+
+    def _advance(self, base: int, n: int, state: State) -> State:
+        """Feed segments base..n, one model call per run of segments between snapshot points."""
+        i = base
+        while i < n:
+            j = i + 1
+            while j < n and not self._keeps_snapshot(j):
+                j += 1
+            state = self._feed(state, [t for ids in self._ids[i:j] for t in ids])
+            if self._keeps_snapshot(j):
+                self._snapshots[j] = state
+            i = j
+        return state
+
+    def _prune_snapshots(self) -> None:
+        if len(self._snapshots) < 2 * self.RECENT + len(self._segments) // self._stride:
+            return
+        while (self.RECENT + len(self._segments) // self._stride) * self._state_bytes > self.SNAPSHOT_CAP_BYTES:
+            self._stride *= 2
+        self._snapshots = {i: s for i, s in self._snapshots.items() if i == 0 or self._keeps_snapshot(i)}
+
+    def state_bytes(self) -> int:
+        """Memory held for saved LSTM states (the snapshot cap bounds it)."""
+        return len(self._snapshots) * self._state_bytes
+
+    # ------------------------------------------------------------ suggestions
+
+    def _constraint(self) -> tuple[str, str, str, bool] | None:
+        """(text the search must spell first, typed part of the word, kind, sentence start) or None for non-words."""
+        rest = self._partial[1:]
+        m = PARTIAL.match(rest)
+        if not m or len(rest) > MAX_WORD_CHARS:
+            return None  # digits, URLs, e-mail addresses, code: no suggestions rather than junk
+        lead, word, close = m["lead"], m["word"], m["close"]
+        if close:
+            if not word or any(c in "'-" for c in word[-1:]):
+                return None
+            # a finished word with punctuation after it: predict the next word, after a space
+            return self._partial + " ", "", "prediction", any(c in SENTENCE_END for c in close)
+        before = self._known[: self._current_end()].rstrip()
+        sentence_start = not before.strip() or before.endswith(NEWLINE) or before.rstrip("\"')]}").endswith(tuple(SENTENCE_END))
+        return self._partial, word, "completion" if word else "prediction", sentence_start
+
+    def _current_end(self) -> int:
+        n = self._current[0]
+        return self._ends[n - 1] if n else 0
+
+    def suggest(self, k: int = 3) -> list[Suggestion]:
+        """Up to k distinct whole words for the cursor position, best first."""
+        constraint = self._constraint()
+        if constraint is None or k <= 0:
+            return []
+        spell, typed, kind, sentence_start = constraint
+        words = self._search(spell, typed, k)
+        if kind == "prediction" and sentence_start:
+            capitalised: dict[str, float] = {}
+            for w, s in words.items():
+                w = w[:1].upper() + w[1:]
+                capitalised[w] = np.logaddexp(capitalised[w], s) if w in capitalised else s
+            words = capitalised
+        ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))[:k]
+        prefix = spell[len(self._partial):]  # a space the user has not typed yet
+        return [Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind) for w, s in ranked]
+
+    def _search(self, spell: str, typed: str, k: int) -> dict[str, float]:
+        """Beam search over tokens: spell ``spell``, then word characters until the model ends the word.
+
+        Returns word -> log-probability (summed over the tokenizations that reach it), where the
+        probability of a word includes the model's probability that it ends there.
+        """
+        width = max(self.beam_width, 2 * k)
+        n, state = self._current
+        beams = [""]  # text generated by each beam
+        scores = torch.zeros(1)
+        logprobs = self._next_logprobs(state)
+        words: dict[str, float] = {}
+        max_len = len(spell) + MAX_WORD_CHARS
+        for _ in range(max_len):
+            cand_scores, cand_beam, cand_token = [], [], []
+            for b, text in enumerate(beams):
+                lp = logprobs[b]
+                if len(text) < len(spell):
+                    ids = self._spelling_ids(spell[len(text):], need_letter=not typed and len(text) < len(spell))
+                else:
+                    word = typed + text[len(spell):]
+                    if word and word[-1] not in "'-":
+                        end = float(scores[b] + torch.logsumexp(lp[self._terminator_ids], 0))
+                        words[word] = float(np.logaddexp(words[word], end)) if word in words else end
+                    ids = self._continuation_ids if len(word) < MAX_WORD_CHARS else self._continuation_ids[:0]
+                if len(ids) == 0:
+                    continue
+                s = scores[b] + lp[ids]
+                top = torch.topk(s, min(width, len(ids)))
+                cand_scores.append(top.values)
+                cand_token.append(ids[top.indices])
+                cand_beam.append(torch.full((len(top.indices),), b))
+            if not cand_scores:
+                break
+            all_scores = torch.cat(cand_scores)
+            top = torch.topk(all_scores, min(width, len(all_scores)))
+            best_words = sorted(words.values(), reverse=True)
+            if len(best_words) >= k and float(top.values[0]) < best_words[k - 1]:
+                break  # no longer word can beat the k-th best: each extension only lowers the score
+            parents = torch.cat(cand_beam)[top.indices]
+            tokens = torch.cat(cand_token)[top.indices]
+            beams = [beams[int(p)] + self._pieces[int(t)] for p, t in zip(parents, tokens)]
+            scores = top.values
+            parent_state = (state[0][:, parents], state[1][:, parents]) if state[0].shape[1] > 1 or len(parents) > 1 else state
+            if state[0].shape[1] == 1 and len(parents) > 1:
+                parent_state = (state[0].expand(-1, len(parents), -1).contiguous(), state[1].expand(-1, len(parents), -1).contiguous())
+            logprobs, state = self._step(tokens.view(-1, 1), parent_state)
+        return words
+
+    def _spelling_ids(self, need: str, need_letter: bool) -> torch.Tensor:
+        """Tokens that spell the start of ``need``, or all of it and then only word characters (cached)."""
+        key = (need, need_letter)
+        if key not in self._spelling_cache:
+            if len(self._spelling_cache) > 4096:
+                self._spelling_cache.clear()
+            self._spelling_cache[key] = self._find_spelling_ids(need, need_letter)
+        return self._spelling_cache[key]
+
+    def _find_spelling_ids(self, need: str, need_letter: bool) -> torch.Tensor:
+        shorter = [i for j in range(1, len(need)) for i in self._by_piece.get(need[:j], ())]
+        longer = [int(i) for i in self._pieces_extending(need)]
+        ok_longer = [i for i in longer if self._spells_word_after(self._pieces[i], len(need), need_letter)]
+        return torch.tensor(shorter + ok_longer, dtype=torch.long)
+
+    @staticmethod
+    def _spells_word_after(piece: str, start: int, need_letter: bool) -> bool:
+        tail = piece[start:]
+        return not tail or (all(map(is_word_char, tail)) and (not need_letter or tail[0].isalpha()))

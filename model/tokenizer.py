@@ -1,0 +1,97 @@
+"""Subword (unigram) or character tokenizer: one sentencepiece model behind a small interface.
+
+The language model sees "model text": the user's text with a space put before the first word
+and after every newline, so that every word, including the first of a line, is a piece that
+starts with "▁". Tokens never span whitespace, so the text before a whitespace character
+always encodes to the same ids whatever follows: the live engine relies on this.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from functools import cached_property
+
+import sentencepiece as spm
+
+WORD_START = "\u2581"  # sentencepiece's visible space
+NEWLINE = "\n"
+KINDS = ("unigram", "char")
+
+
+def to_model_text(text: str) -> str:
+    return " " + text.replace(NEWLINE, NEWLINE + " ")
+
+
+def from_model_text(model_text: str) -> str:
+    return model_text[1:].replace(NEWLINE + " ", NEWLINE) if model_text.startswith(" ") else model_text.replace(NEWLINE + " ", NEWLINE)
+
+
+class Tokenizer:
+    """encode / decode / vocab_size / piece surface strings / which ids start a word."""
+
+    def __init__(self, model_proto: bytes):
+        self.model_proto = bytes(model_proto)
+        self.sp = spm.SentencePieceProcessor(model_proto=self.model_proto)
+
+    @classmethod
+    def train(cls, sentences: Iterable[str], kind: str = "unigram", vocab_size: int = 8000) -> "Tokenizer":
+        """Train on an iterable of lines (no newlines inside); ``kind`` is "unigram" or "char"."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown tokenizer kind {kind!r}; expected one of {', '.join(KINDS)}")
+        import io
+
+        proto = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(sentences),
+            model_writer=proto,
+            model_type=kind,
+            # a char model needs room for the 256 byte-fallback pieces and the characters
+            vocab_size=vocab_size if kind == "unigram" else max(vocab_size, 512),
+            hard_vocab_limit=False,
+            character_coverage=0.9995,
+            byte_fallback=True,  # any character round-trips, none becomes <unk>
+            split_digits=True,
+            normalization_rule_name="identity",  # the text is NFC-normalised by prepare
+            remove_extra_whitespaces=False,
+            add_dummy_prefix=False,  # to_model_text adds the space itself, after newlines too
+            user_defined_symbols=[NEWLINE],
+            input_sentence_size=2_000_000,
+            shuffle_input_sentence=True,
+            num_threads=2,
+            minloglevel=2,
+        )
+        return cls(proto.getvalue())
+
+    @property
+    def vocab_size(self) -> int:
+        return self.sp.get_piece_size()
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of the user's ``text`` (adds the model-text spaces)."""
+        return self.encode_model_text(to_model_text(unicodedata.normalize("NFC", text)))
+
+    def encode_model_text(self, model_text: str) -> list[int]:
+        return self.sp.encode(model_text)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        return from_model_text(self.decode_model_text(ids))
+
+    def decode_model_text(self, ids: Iterable[int]) -> str:
+        return self.sp.decode(list(ids))
+
+    @cached_property
+    def pieces(self) -> list[str]:
+        """Surface text of each id in model text ("▁the" -> " the"); "" for control and byte pieces."""
+        out = []
+        for i in range(self.vocab_size):
+            if self.sp.is_control(i) or self.sp.is_unknown(i) or self.sp.is_byte(i):
+                out.append("")
+            else:
+                out.append(self.sp.id_to_piece(i).replace(WORD_START, " "))
+        return out
+
+    @cached_property
+    def word_start_ids(self) -> frozenset[int]:
+        """Ids whose piece begins a new word (it starts with a space)."""
+        return frozenset(i for i, p in enumerate(self.pieces) if p.startswith(" "))

@@ -1,0 +1,1 @@
+"""Foretype's training pipeline: prepare, train, export, finetune, eval."""

@@ -1,0 +1,89 @@
+"""Find and read the user's text files: folders, globs, skipping what is not plain text.
+
+Every skipped file gets a one-line reason; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".text", ".org", ".tex", ".csv", ".tsv", ".html", ".htm", ".eml", ""}
+MAX_FILE_BYTES = 512 * 1024 * 1024  # larger files are read only up to this many bytes
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+def expand_inputs(inputs: Iterable[str | os.PathLike]) -> Iterator[Path | Skipped]:
+    """Files named, files under folders (sorted, hidden ones left out), and glob matches."""
+    for item in inputs:
+        item = str(item)
+        paths = [Path(p) for p in sorted(glob.glob(item, recursive=True))] if glob.has_magic(item) else [Path(item)]
+        if not paths:
+            yield Skipped(Path(item), "no file matches")
+        for path in paths:
+            if path.is_dir():
+                for root, dirs, files in os.walk(path):
+                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                    for name in sorted(files):
+                        if not name.startswith("."):
+                            yield Path(root) / name
+            elif path.is_file():
+                yield path
+            else:
+                yield Skipped(path, "not found")
+
+
+def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped:
+    """The file's text, NFC-normalised with newlines as "\\n", or why it was skipped."""
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        return Skipped(path, f"not a plain-text file type ({path.suffix})")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes)
+    except OSError as e:
+        return Skipped(path, f"cannot be read ({e.strerror or e})")
+    if not data.strip():
+        return Skipped(path, "empty")
+    if b"\x00" in data[:65536]:
+        return Skipped(path, "binary (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if len(data) == max_bytes and e.start >= len(data) - 4:  # cut inside a character
+            text = data[: e.start].decode("utf-8")
+        else:
+            text = data.decode("latin-1")  # the common non-UTF-8 case; binary is caught below
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if sum(1 for c in text[:10000] if unicodedata.category(c) == "Cc" and c not in "\n\t") > 10:
+        return Skipped(path, "binary (control characters)")
+    return unicodedata.normalize("NFC", text)
+
+
+def read_texts(inputs: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, str] | Skipped]:
+    for item in expand_inputs(inputs):
+        if isinstance(item, Skipped):
+            yield item
+            continue
+        text = read_text_file(item)
+        yield text if isinstance(text, Skipped) else (item, text)
+
+
+def split_documents(text: str) -> list[str]:
+    """Documents are separated by blank lines (as in the corpus); a file without any is one document per paragraph block."""
+    docs = [d.strip("\n") for d in text.split("\n\n")]
+    return [d for d in docs if d.strip()]

@@ -1,0 +1,280 @@
+"""`foretype train`: truncated-BPTT training of the LSTM language model, resumable, data-parallel with torchrun.
+
+Reads top to bottom like nanoGPT's train.py: set up, then per step: learning rate, evaluate and
+checkpoint, forward/backward, clip, step, log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import signal
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from foretype.model.errors import ForetypeError
+from foretype.model.files import atomic_write, atomic_write_text
+from foretype.model.lstm import LSTMConfig, LSTMLanguageModel, repackage_state
+from foretype.model.tokenizer import Tokenizer
+
+from .config import ConfigError, TrainConfig, make_config, parse_overrides
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "ckpt.pt"  # latest, for resuming
+BEST = "best.pt"  # lowest validation bits per character, for export
+
+
+class TrainError(ForetypeError):
+    pass
+
+
+# ---------------------------------------------------------------- data
+
+class TokenStreams:
+    """The token file cut into ``n`` contiguous streams read side by side, seq_len tokens at a time.
+
+    Consecutive batches continue each stream where the last one stopped, so the LSTM state can
+    be carried from batch to batch (pytorch/examples' batchify). Under data parallelism each
+    rank reads its own ``batch`` of the ``world * batch`` streams.
+    """
+
+    def __init__(self, tokens: np.ndarray, batch: int, seq_len: int, rank: int = 0, world: int = 1):
+        n = batch * world
+        self.stream_len = len(tokens) // n
+        if self.stream_len < seq_len + 1:
+            raise TrainError(f"{len(tokens)} tokens is too little data for {n} streams of {seq_len + 1} tokens")
+        self.tokens, self.batch, self.seq_len = tokens, batch, seq_len
+        self.starts = [(rank * batch + i) * self.stream_len for i in range(batch)]
+        self.pos = 0
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the epoch read: lets a run resume with another world size."""
+        return self.pos / self.stream_len
+
+    def seek(self, progress: float) -> None:
+        self.pos = int(progress * self.stream_len) // self.seq_len * self.seq_len
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        """(x, y) of shape (batch, seq_len), and whether a new epoch started (state must be reset)."""
+        wrapped = self.pos + self.seq_len + 1 > self.stream_len
+        if wrapped:
+            self.pos = 0
+        chunk = np.stack([self.tokens[s + self.pos : s + self.pos + self.seq_len + 1] for s in self.starts]).astype(np.int64)
+        self.pos += self.seq_len
+        chunk = torch.from_numpy(chunk)
+        return chunk[:, :-1], chunk[:, 1:], wrapped
+
+
+def load_data(data_dir: Path) -> tuple[np.ndarray, np.ndarray, dict, Tokenizer]:
+    try:
+        meta = json.loads((data_dir / "meta.json").read_text())
+        tokenizer = Tokenizer((data_dir / "tokenizer.model").read_bytes())
+        train = np.memmap(data_dir / "train.bin", dtype=np.uint16, mode="r")
+        val = np.memmap(data_dir / "val.bin", dtype=np.uint16, mode="r")
+    except (OSError, ValueError) as e:
+        raise TrainError(f"{data_dir} is not a prepared data folder (run `foretype prepare` first): {e}") from None
+    return train, val, meta, tokenizer
+
+
+# ---------------------------------------------------------------- evaluation
+
+@torch.no_grad()
+def evaluate_bpc(model: LSTMLanguageModel, tokens: np.ndarray, chars_per_token: float, max_tokens: int, device, batch: int = 8, seq_len: int = 256) -> float:
+    """Validation bits per character, state carried through the (prefix of the) validation stream."""
+    model.eval()
+    tokens = tokens[: max_tokens + 1]
+    batch = max(1, min(batch, (len(tokens) - 1) // (seq_len + 1)))
+    streams = TokenStreams(tokens, batch, min(seq_len, len(tokens) // batch - 1))
+    state = model.init_state(batch, device)
+    total, count = 0.0, 0
+    while streams.pos + streams.seq_len + 1 <= streams.stream_len:
+        x, y, _ = streams.next_batch()
+        logits, state = model(x.to(device), state)
+        total += F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten(), reduction="sum").item()
+        count += y.numel()
+    model.train()
+    return total / count / chars_per_token / math.log(2)
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def save_checkpoint(path: Path, model, optimizer, config: TrainConfig, tokenizer: Tokenizer, meta: dict, progress: dict) -> None:
+    payload = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "config": dataclasses.asdict(config),
+        "model_config": model.config.to_dict(),
+        "tokenizer": torch.frombuffer(bytearray(tokenizer.model_proto), dtype=torch.uint8),
+        "tokenizer_kind": meta["tokenizer_kind"],
+        "data": {"train_tokens": meta["train"]["tokens"], "train_chars": meta["train"]["chars"]},
+        "progress": progress,
+    }
+    atomic_write(path, lambda f: torch.save(payload, f))
+
+
+def load_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise TrainError(f"cannot read checkpoint {path}: {str(e).splitlines()[0][:160]}") from None
+
+
+def lr_at(step: int, c: TrainConfig) -> float:
+    """Linear warmup, then cosine decay to min_lr at max_steps."""
+    if step < c.warmup_steps:
+        return c.lr * (step + 1) / c.warmup_steps
+    t = min(1.0, (step - c.warmup_steps) / max(1, c.max_steps - c.warmup_steps))
+    return c.min_lr + 0.5 * (1 + math.cos(math.pi * t)) * (c.lr - c.min_lr)
+
+
+# ---------------------------------------------------------------- the loop
+
+def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict | None = None, dry_run: bool = False) -> dict:
+    # distributed set-up: torchrun sets RANK / WORLD_SIZE / LOCAL_RANK
+    ddp = "RANK" in os.environ
+    rank, world = (int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])) if ddp else (0, 1)
+    master = rank == 0
+
+    resumed = load_checkpoint(out_dir / CHECKPOINT) if (out_dir / CHECKPOINT).exists() else None
+    config = make_config(preset, overrides, base=resumed["config"] if resumed else None)
+    if dry_run:
+        config = dataclasses.replace(config, max_steps=min(config.max_steps, 3), eval_interval=2, eval_tokens=min(config.eval_tokens, 2_000), warmup_steps=1)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = torch.device("cuda" if config.device == "auto" and torch.cuda.is_available() else ("cpu" if config.device == "auto" else config.device))
+    if ddp:
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            torch.cuda.set_device(device)
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    torch.manual_seed(config.seed + rank)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+
+    train_tokens, val_tokens, meta, tokenizer = load_data(data_dir)
+    if resumed and bytes(resumed["tokenizer"].numpy().tobytes()) != tokenizer.model_proto:
+        raise TrainError(f"{out_dir} was trained on other data (tokenizers differ); use a new --out")
+    streams = TokenStreams(train_tokens, config.batch_size, config.seq_len, rank, world)
+    model_config = LSTMConfig(tokenizer.vocab_size, config.embed_dim, config.hidden_dim, config.n_layers, config.dropout)
+    model = LSTMLanguageModel(model_config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.99),
+                                  fused=device.type == "cuda")
+    progress = {"step": 0, "epoch": 0, "epoch_progress": 0.0, "tokens_seen": 0, "best_val_bpc": float("inf"), "train_seconds": 0.0}
+    if resumed:
+        model.load_state_dict(resumed["model"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        progress = dict(resumed["progress"])
+        streams.seek(progress["epoch_progress"])
+        if master:
+            log.info("resuming %s at step %d", out_dir, progress["step"])
+    train_model = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
+
+    if master:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out_dir / "config.json", json.dumps({"preset": preset, "data": str(data_dir), **dataclasses.asdict(config),
+                                                              "parameters": model.num_parameters(), "world_size": world}, indent=2))
+    val_chars_per_token = meta["val"]["chars_per_token"]
+    tokens_per_step = config.batch_size * config.seq_len * world
+    state = model.init_state(config.batch_size, device)
+    metrics = open(out_dir / "metrics.jsonl", "a") if master else None
+    bar = tqdm(total=config.max_steps, initial=progress["step"], desc="training", unit="step", disable=not master, dynamic_ncols=True, mininterval=1.0)
+    t_last, step_start = time.time(), progress["step"]
+
+    def checkpoint(val_bpc: float) -> None:
+        """Save the latest state; copy it to best.pt when validation improved."""
+        improved = val_bpc < progress["best_val_bpc"]
+        progress["best_val_bpc"] = min(val_bpc, progress["best_val_bpc"])
+        save_checkpoint(out_dir / CHECKPOINT, model, optimizer, config, tokenizer, meta, {**progress, "epoch_progress": streams.progress})
+        if improved or not (out_dir / BEST).exists():
+            data = (out_dir / CHECKPOINT).read_bytes()
+            atomic_write(out_dir / BEST, lambda f: f.write(data))
+
+    def validate() -> None:
+        val_bpc = evaluate_bpc(model, val_tokens, val_chars_per_token, config.eval_tokens, device)
+        record = {"step": progress["step"], "tokens_seen": progress["tokens_seen"], "val_bpc": round(val_bpc, 4),
+                  "train_seconds": round(progress["train_seconds"], 1)}
+        metrics.write(json.dumps(record) + "\n")
+        metrics.flush()
+        bar.write(f"step {progress['step']}: val {val_bpc:.3f} bits/char")
+        checkpoint(val_bpc)
+
+    model.train()
+    try:
+        while progress["step"] < config.max_steps:
+            step = progress["step"]
+            lr = lr_at(step, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+
+            if master and step > step_start and step % config.eval_interval == 0:
+                validate()
+
+            x, y, new_epoch = streams.next_batch()
+            if new_epoch:
+                progress["epoch"] += 1
+                state = model.init_state(config.batch_size, device)
+            with autocast:
+                logits, state = train_model(x.to(device), state)
+                loss = F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            state = repackage_state(state)
+
+            now = time.time()
+            progress["train_seconds"] += now - t_last
+            progress["tokens_seen"] += tokens_per_step
+            progress["step"] += 1
+            if master:
+                tok_s = tokens_per_step / max(1e-9, now - t_last)
+                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tok_s:,.0f}", lr=f"{lr:.1e}", refresh=False)
+                bar.update(1)
+                if progress["step"] % 50 == 0:
+                    metrics.write(json.dumps({"step": progress["step"], "train_loss": round(loss.item(), 4), "tok_s": round(tok_s), "lr": lr}) + "\n")
+            t_last = now
+        if master and progress["step"] > step_start:  # final evaluation and checkpoint
+            validate()
+    except KeyboardInterrupt:
+        if master:
+            save_checkpoint(out_dir / CHECKPOINT, model, optimizer, config, tokenizer, meta, {**progress, "epoch_progress": streams.progress})
+            bar.write(f"interrupted: saved step {progress['step']} to {out_dir / CHECKPOINT}; run the same command to resume")
+        raise
+    finally:
+        bar.close()
+        if metrics:
+            metrics.close()
+        if ddp:
+            torch.distributed.destroy_process_group()
+    return progress
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run(args) -> int:
+    # Ctrl-C, and the SIGTERM of a closing terminal or a cancelling app, save a checkpoint before exiting
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        overrides = parse_overrides(args.overrides)
+    except ConfigError as e:
+        raise TrainError(str(e)) from None
+    try:
+        progress = train(Path(args.data), Path(args.out), args.preset, overrides, args.dry_run)
+    except KeyboardInterrupt:
+        return 130
+    if int(os.environ.get("RANK", 0)) == 0:
+        print(f"trained {progress['step']} steps, {progress['tokens_seen']:,} tokens, best val {progress['best_val_bpc']:.3f} bits/char -> {args.out}")
+    return 0
