@@ -1,0 +1,30 @@
+"""`foretype app`: show the window first, then start the prediction thread (which imports torch)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from .settings import APP_NAME, Settings
+from .window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the app until its window closes; the exit status of the event loop."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("foretype")
+    window = MainWindow(Settings.load(), model_override=args.model)
+    if args.file:
+        window.open_file(args.file)
+    window.show()
+    app.aboutToQuit.connect(window.service.stop)  # however the loop ends, the thread is joined
+    QTimer.singleShot(0, window.start)  # after the first paint: loading the model holds the GIL for a while
+    return app.exec()

@@ -1,0 +1,82 @@
+"""The settings dialog: edits a copy of the values and writes them back only on OK."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFontDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+)
+
+from .settings import MODEL_CHOICES, Settings, personal_model_path
+
+MODEL_LABELS = {"default": "Bundled model", "personal": "Personal model (if made, else bundled)", "file": "Model file…"}
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, font: QFont, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Foretype Settings")
+        self.font_value = QFont(font)
+
+        self.suggestions = QSpinBox(self, minimum=1, maximum=5, value=settings.suggestions)
+        self.ghost_text = QCheckBox("Show the rest of the first suggestion after the cursor", self, checked=settings.ghost_text)
+        self.auto_space = QCheckBox("Add a space after an accepted word", self, checked=settings.auto_space)
+        self.model = QComboBox(self)
+        for choice in MODEL_CHOICES:
+            self.model.addItem(MODEL_LABELS[choice], choice)
+        self.model.setCurrentIndex(MODEL_CHOICES.index(settings.model))
+        self.model.setToolTip(f"The personal model is {personal_model_path()}")
+        self.model_file = QLineEdit(settings.model_file, self, placeholderText="model file (.pt)")
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.model_file, 1)
+        file_row.addWidget(browse)
+        self.font_button = QPushButton(self)
+        self.font_button.clicked.connect(self._choose_font)
+        self._show_font()
+
+        form = QFormLayout(self)
+        form.addRow("&Suggestions:", self.suggestions)
+        form.addRow("", self.ghost_text)
+        form.addRow("", self.auto_space)
+        form.addRow("&Model:", self.model)
+        form.addRow("Model &file:", file_row)
+        form.addRow("&Font:", self.font_button)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def apply_to(self, settings: Settings) -> None:
+        settings.suggestions = self.suggestions.value()
+        settings.ghost_text = self.ghost_text.isChecked()
+        settings.auto_space = self.auto_space.isChecked()
+        settings.model = self.model.currentData()
+        settings.model_file = self.model_file.text().strip()
+        settings.font = self.font_value.toString()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Model file", self.model_file.text(), "Foretype models (*.pt);;All files (*)")
+        if path:
+            self.model_file.setText(path)
+            self.model.setCurrentIndex(MODEL_CHOICES.index("file"))
+
+    def _choose_font(self) -> None:
+        ok, font = QFontDialog.getFont(self.font_value, self)
+        if ok:
+            self.font_value = font
+            self._show_font()
+
+    def _show_font(self) -> None:
+        self.font_button.setText(f"{self.font_value.family()} {self.font_value.pointSize()} pt")

@@ -1,0 +1,199 @@
+"""Live suggestions for one editor: asks the service on every edit or cursor move, shows and accepts.
+
+Key handling is a small dispatch table in an event filter on the editor (the shape of
+Frescobaldi's completer): Tab, Alt+1..5, Esc and Backspace-after-accept are handled here,
+everything else goes to the editor untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QTextCursor
+
+from .editor import Editor
+from .service import PredictionService
+from .settings import Settings
+from .suggestion_bar import ACCEPT_MODIFIER, SuggestionBar
+
+SMART_PUNCTUATION = ".,;:!?"  # typed right after an auto-inserted space, it takes the space's place
+NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """The last accepted suggestion, while nothing else has happened since: Backspace takes it back."""
+
+    start: int  # document position where the inserted text starts
+    text: str  # what was inserted
+
+
+def text_before(cursor: QTextCursor) -> str:
+    """The document's text from its start to ``cursor``, with newlines as "\\n"."""
+    c = QTextCursor(cursor)
+    c.clearSelection()
+    c.movePosition(QTextCursor.MoveOperation.Start, QTextCursor.MoveMode.KeepAnchor)
+    return c.selectedText().replace("\u2029", "\n")
+
+
+class SuggestionController(QObject):
+    stats_changed = Signal()  # saved share or latency changed
+
+    def __init__(self, editor: Editor, bar: SuggestionBar, service: PredictionService, settings: Settings):
+        super().__init__(editor)
+        self.editor, self.bar, self.service, self.settings = editor, bar, service, settings
+        self.suggestions: list = []  # shown now, best first
+        self.latency_ms: float | None = None
+        self.typed_chars = 0  # characters the user typed this session
+        self.accepted_chars = 0  # characters inserted by accepted suggestions
+        self.seq = 0  # number of the latest request; answers to others are stale
+        self._hidden = False  # Esc: hide until the next edit or cursor move
+        self._inserting = False  # our own edit: keep the acceptance state
+        self._acceptance: Acceptance | None = None
+        self._auto_space_end: int | None = None  # cursor position right after a space we inserted
+        self._keys = {(Qt.Key.Key_Tab, NO_MODIFIER): lambda: self.accept(0),
+                      (Qt.Key.Key_Escape, NO_MODIFIER): self.hide,
+                      (Qt.Key.Key_Backspace, NO_MODIFIER): self.undo_acceptance}
+        for i, key in enumerate((Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5)):
+            self._keys[(key, ACCEPT_MODIFIER)] = lambda i=i: self.accept(i)
+
+        # one request per event-loop turn, however many signals an edit fires
+        self._request_timer = QTimer(self, singleShot=True, interval=0)
+        self._request_timer.timeout.connect(self.request)
+        editor.textChanged.connect(self._on_edit)
+        editor.cursorPositionChanged.connect(self._on_edit)
+        editor.installEventFilter(self)
+        bar.clicked.connect(self.accept)
+        service.suggestions_ready.connect(self._on_suggestions)
+        service.model_ready.connect(self.request)
+
+    @property
+    def saved_share(self) -> float:
+        """Share of the text the user produced that came from accepted suggestions."""
+        produced = self.typed_chars + self.accepted_chars
+        return self.accepted_chars / produced if produced else 0.0
+
+    def request(self) -> None:
+        """Ask for suggestions at the cursor; any answer to an earlier request will be ignored."""
+        self.seq += 1
+        self.service.request(self.seq, text_before(self.editor.textCursor()), self.settings.suggestions)
+
+    def show(self, suggestions: list) -> None:
+        self.suggestions = suggestions
+        self.bar.set_words([s.word for s in suggestions])
+        self.editor.set_ghost_text(self._ghost_text())
+
+    def hide(self) -> bool:
+        if not self.suggestions:
+            return False
+        self._hidden = True
+        self.show([])
+        return True
+
+    def accept(self, index: int) -> bool:
+        """Insert suggestion ``index``; False if there is none (the key then does what it normally does)."""
+        if index >= len(self.suggestions):
+            return False
+        insert = self.suggestions[index].insert
+        cursor = self.editor.textCursor()
+        cursor.clearSelection()
+        next_char = self._char_after(cursor)
+        space_wanted = insert.endswith(" ") and self.settings.auto_space
+        if insert.endswith(" ") and (not space_wanted or next_char.isspace()):
+            insert = insert[:-1]
+        start = cursor.position()
+        with self._own_edit():
+            cursor.insertText(insert)
+            if space_wanted and next_char == " ":  # step over the space that is already there
+                cursor.movePosition(QTextCursor.MoveOperation.NextCharacter)
+            self.editor.setTextCursor(cursor)
+        self._acceptance = Acceptance(start, insert)
+        self._auto_space_end = cursor.position() if space_wanted else None
+        self.accepted_chars += len(insert)
+        self.stats_changed.emit()
+        return True
+
+    def undo_acceptance(self) -> bool:
+        """Backspace right after accepting removes the whole accepted text in one press."""
+        if self._acceptance is None:
+            return False
+        start, text = self._acceptance.start, self._acceptance.text
+        cursor = self.editor.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(start + len(text), QTextCursor.MoveMode.KeepAnchor)
+        with self._own_edit():
+            cursor.removeSelectedText()
+            self.editor.setTextCursor(cursor)
+        self._acceptance = self._auto_space_end = None
+        self.accepted_chars -= len(text)
+        self.stats_changed.emit()
+        return True
+
+    def _smart_punctuation(self, char: str) -> bool:
+        """Punctuation typed right after an auto-inserted space goes before it: "word " + "," -> "word, "."""
+        cursor = self.editor.textCursor()
+        if self._auto_space_end is None or cursor.position() != self._auto_space_end or cursor.hasSelection():
+            return False
+        cursor.movePosition(QTextCursor.MoveOperation.PreviousCharacter, QTextCursor.MoveMode.KeepAnchor)
+        if cursor.selectedText() != " ":
+            return False
+        with self._own_edit():
+            cursor.insertText(char + " ")
+            self.editor.setTextCursor(cursor)
+        self._acceptance = None
+        self._auto_space_end = cursor.position()  # "?!" keeps working
+        self.typed_chars += 1
+        return True
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        assert isinstance(event, QKeyEvent)
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        handler = self._keys.get((event.key(), modifiers))
+        if handler is not None and handler():
+            return True
+        text = event.text()
+        if len(text) == 1 and text in SMART_PUNCTUATION and self._smart_punctuation(text):
+            return True
+        if text and text.isprintable():
+            self.typed_chars += len(text)
+        return False
+
+    # ------------------------------------------------------------ internals
+
+    def _on_edit(self) -> None:
+        if not self._inserting:
+            self._acceptance = self._auto_space_end = None
+        self._hidden = False
+        self._request_timer.start()
+
+    def _on_suggestions(self, seq: int, suggestions: list, latency_ms: float) -> None:
+        if seq != self.seq:
+            return  # an answer for text that has changed since
+        self.latency_ms = latency_ms
+        self.stats_changed.emit()
+        self.show([] if self._hidden else suggestions)
+
+    def _ghost_text(self) -> str:
+        """The rest of the top suggestion, drawn only where it does not cover text after the cursor."""
+        if not (self.settings.ghost_text and self.suggestions) or not self.editor.textCursor().atBlockEnd():
+            return ""
+        return self.suggestions[0].insert.rstrip(" ")
+
+    def _char_after(self, cursor: QTextCursor) -> str:
+        """The character after the cursor on its line; "" at a line's end, where a space is still wanted."""
+        c = self.editor.document().characterAt(cursor.position())
+        return "" if c in ("\u2029", "\u2028") else c
+
+    @contextmanager
+    def _own_edit(self) -> Iterator[None]:
+        """While the controller edits, the edit and cursor signals do not clear the acceptance state."""
+        self._inserting = True
+        try:
+            yield
+        finally:
+            self._inserting = False

@@ -1,0 +1,416 @@
+"""The main window: editor, suggestion bar, files, autosaved draft, find, status bar."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPalette, QTextDocument
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from foretype.model.files import atomic_write_text
+
+from .editor import Editor
+from .service import PredictionService, load_predictor
+from .settings import Settings, draft_path
+from .settings_dialog import SettingsDialog
+from .suggestion_bar import SuggestionBar
+from .suggestions import SuggestionController
+
+log = logging.getLogger(__name__)
+
+FILE_FILTER = "Text (*.txt *.md);;All files (*)"
+AUTOSAVE_MS = 3000
+ICON = Path(__file__).parent / "assets" / "foretype.png"
+
+
+class InfoBar(QWidget):
+    """A message above the editor with optional buttons: tells without blocking like a dialog would."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
+        self.setForegroundRole(QPalette.ColorRole.ToolTipText)
+        self.label = QLabel(self, wordWrap=True)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(8, 4, 4, 4)
+        self._layout.addWidget(self.label, 1)
+        self._buttons: list[QPushButton] = []
+        self.hide()
+
+    def show_message(self, text: str, buttons: dict[str, object] | None = None) -> None:
+        """Show ``text`` with buttons label -> callback; every button also closes the bar."""
+        for button in self._buttons:
+            button.deleteLater()
+        self._buttons = []
+        self.label.setText(text)
+        for label, callback in (buttons or {"Close": None}).items():
+            button = QPushButton(label, self)
+            button.clicked.connect(self.hide)
+            if callback is not None:
+                button.clicked.connect(callback)
+            self._layout.addWidget(button)
+            self._buttons.append(button)
+        self.show()
+
+    def button(self, label: str) -> QPushButton:
+        return next(b for b in self._buttons if b.text() == label)
+
+
+class FindBar(QWidget):
+    """Ctrl+F: type to find; Enter finds the next, Shift+Enter the previous, wrapping; Esc closes."""
+
+    def __init__(self, editor: Editor, parent=None):
+        super().__init__(parent)
+        self.editor = editor
+        self.field = QLineEdit(self, placeholderText="Find")
+        self.field.returnPressed.connect(self.find_next)
+        self.field.textEdited.connect(lambda: self.find(from_start=True))
+        close = QPushButton("Close", self)
+        close.clicked.connect(self.close_bar)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.field, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def open_bar(self) -> None:
+        self.show()
+        self.field.setFocus()
+        self.field.selectAll()
+
+    def close_bar(self) -> None:
+        self.hide()
+        self.editor.setFocus()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.close_bar()
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.find(backward=True)
+        else:
+            super().keyPressEvent(event)
+
+    def find_next(self) -> None:
+        self.find()
+
+    def find(self, backward: bool = False, from_start: bool = False) -> bool:
+        """Select the next match; wrap around the document once. False if there is none."""
+        text = self.field.text()
+        if not text:
+            return False
+        flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
+        if from_start:
+            cursor = self.editor.textCursor()
+            cursor.setPosition(cursor.selectionStart())
+            self.editor.setTextCursor(cursor)
+        if self.editor.find(text, flags):
+            return True
+        cursor = self.editor.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End if backward else cursor.MoveOperation.Start)
+        self.editor.setTextCursor(cursor)
+        return self.editor.find(text, flags)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, model_override: str | None = None, loader=load_predictor):
+        super().__init__()
+        self.settings = settings
+        self.model_override = model_override
+        self.path: Path | None = None
+        self._draft_dirty = False
+        self._offered_draft: dict | None = None
+
+        self.editor = Editor(self)
+        self.bar = SuggestionBar(settings.suggestions, self)
+        self.info = InfoBar(self)
+        self.find_bar = FindBar(self.editor, self)
+        self.service = PredictionService(loader, self)
+        self.controller = SuggestionController(self.editor, self.bar, self.service, settings)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        for widget in (self.info, self.editor, self.find_bar, self.bar):
+            layout.addWidget(widget)
+        self.setCentralWidget(central)
+        self.setWindowIcon(QIcon(str(ICON)))
+        self.resize(820, 560)
+
+        self.model_label = QLabel("No model", self)
+        self.saved_label = QLabel(self)
+        self.latency_label = QLabel(self)
+        for label in (self.model_label, self.saved_label, self.latency_label):
+            self.statusBar().addPermanentWidget(label)
+        self._build_menus()
+        self.apply_settings()
+
+        self.editor.document().modificationChanged.connect(self._update_title)
+        self.editor.document().contentsChanged.connect(self._on_contents_changed)
+        self.service.model_loading.connect(self._on_model_loading)
+        self.service.model_ready.connect(self._on_model_ready)
+        self.service.model_failed.connect(self._on_model_failed)
+        self.controller.stats_changed.connect(self._update_stats)
+        self._autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
+        self._autosave_timer.timeout.connect(self.autosave)
+        self._autosave_timer.start()
+        self._update_title()
+        self._update_stats()
+        self._offer_draft()
+
+    # ------------------------------------------------------------ set-up
+
+    def _build_menus(self) -> None:
+        def action(menu, text: str, slot, shortcut=None) -> QAction:
+            a = menu.addAction(text)
+            a.triggered.connect(slot)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            return a
+
+        file_menu = self.menuBar().addMenu("&File")
+        action(file_menu, "&New", self.new_file, QKeySequence.StandardKey.New)
+        action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
+        action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        file_menu.addSeparator()
+        action(file_menu, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        action(edit_menu, "&Undo", self.editor.undo, QKeySequence.StandardKey.Undo)
+        action(edit_menu, "&Redo", self.editor.redo, QKeySequence.StandardKey.Redo)
+        edit_menu.addSeparator()
+        action(edit_menu, "Cu&t", self.editor.cut, QKeySequence.StandardKey.Cut)
+        action(edit_menu, "&Copy", self.editor.copy, QKeySequence.StandardKey.Copy)
+        action(edit_menu, "&Paste", self.editor.paste, QKeySequence.StandardKey.Paste)
+        edit_menu.addSeparator()
+        action(edit_menu, "&Find…", self.find_bar.open_bar, QKeySequence.StandardKey.Find)
+        action(edit_menu, "Find &Next", self.find_bar.find_next, QKeySequence.StandardKey.FindNext)
+
+        view_menu = self.menuBar().addMenu("&View")
+        action(view_menu, "&Larger Text", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn)
+        action(view_menu, "&Smaller Text", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
+
+    def apply_settings(self) -> None:
+        """Make the window match self.settings (after start-up or the settings dialog)."""
+        font = QFont()
+        if not (self.settings.font and font.fromString(self.settings.font)):
+            font.setPointSize(max(font.pointSize(), 12))
+        self.editor.setFont(font)
+        if len(self.bar.words()) != self.settings.suggestions:
+            self.bar.set_slots(self.settings.suggestions)
+        self.controller.request()
+
+    def start(self) -> None:
+        """Start the prediction thread and load the chosen model; call once the window is shown."""
+        self.service.load_model(self.settings.model_path(self.model_override))
+        self.service.start()
+
+    # ------------------------------------------------------------ files
+
+    def new_file(self) -> None:
+        if self.maybe_save():
+            self._set_document("", None)
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open", str(self.path.parent if self.path else Path.home()), FILE_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str | Path) -> bool:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            self.info.show_message(f"Could not open {path}: {getattr(e, 'strerror', None) or e}")
+            return False
+        self._set_document(text, path)
+        self._remember(path)
+        return True
+
+    def save(self) -> bool:
+        return self.save_to(self.path) if self.path else self.save_as()
+
+    def save_as(self) -> bool:
+        start = str(self.path or Path.home() / "untitled.txt")
+        path, _ = QFileDialog.getSaveFileName(self, "Save As", start, FILE_FILTER)
+        return self.save_to(Path(path)) if path else False
+
+    def save_to(self, path: Path) -> bool:
+        try:
+            atomic_write_text(path, self.editor.toPlainText())
+        except OSError as e:
+            self.info.show_message(f"Could not save {path}: {e.strerror or e}")
+            return False
+        self.path = path
+        self.editor.document().setModified(False)
+        self._remember(path)
+        self._discard_draft()
+        self.statusBar().showMessage(f"Saved {path}", 3000)
+        return True
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False if the user cancels."""
+        if not self.editor.document().isModified():
+            return True
+        answer = QMessageBox.warning(
+            self, "Unsaved changes", f"Save the changes to {self._display_name()}?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _set_document(self, text: str, path: Path | None) -> None:
+        self.editor.setPlainText(text)
+        self.path = path
+        self.editor.document().setModified(False)
+        self._discard_draft()
+        self._update_title()
+
+    def _remember(self, path: Path) -> None:
+        self.settings.add_recent_file(str(path.resolve()))
+        self._save_settings()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files:
+            self.recent_menu.addAction(path).triggered.connect(lambda _=False, p=path: self.maybe_save() and self.open_file(p))
+        self.recent_menu.setEnabled(bool(self.settings.recent_files))
+
+    # ------------------------------------------------------------ draft
+
+    def autosave(self) -> None:
+        """Write the unsaved text to the draft file, so a crash or kill loses a few seconds at most."""
+        if not self._draft_dirty:
+            return
+        self._draft_dirty = False
+        if not self.editor.document().isModified():
+            self._discard_draft()
+            return
+        draft = {"text": self.editor.toPlainText(), "path": str(self.path or ""), "time": time.time()}
+        try:
+            atomic_write_text(draft_path(), json.dumps(draft))
+        except OSError as e:
+            log.warning("could not autosave the draft: %s", e)
+
+    def _discard_draft(self) -> None:
+        self._draft_dirty = False
+        draft_path().unlink(missing_ok=True)
+
+    def _offer_draft(self) -> None:
+        try:
+            draft = json.loads(draft_path().read_text(encoding="utf-8"))
+            text, path, saved = str(draft["text"]), str(draft["path"]), float(draft["time"])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            log.warning("ignoring a broken draft: %s", e)
+            return
+        if not text:
+            return
+        self._offered_draft = {"text": text, "path": path}
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(saved))
+        name = Path(path).name if path else "an untitled document"
+        self.info.show_message(f"Foretype was closed without saving {name} ({when}). Restore that text?",
+                               {"Restore": self.restore_draft, "Discard": self._discard_draft})
+
+    def restore_draft(self) -> None:
+        draft, self._offered_draft = self._offered_draft, None
+        if draft is None:
+            return
+        self.editor.setPlainText(draft["text"])
+        self.path = Path(draft["path"]) if draft["path"] else None
+        self.editor.document().setModified(True)
+        self._update_title()
+
+    def _on_contents_changed(self) -> None:
+        self._draft_dirty = True
+
+    # ------------------------------------------------------------ model and status
+
+    def _on_model_loading(self, what: str) -> None:
+        self.model_label.setText("Loading model…")
+        self.statusBar().showMessage(f"Loading {what}…")
+
+    def _on_model_ready(self, name: str) -> None:
+        self.model_label.setText(f"Model: {name}")
+        self.statusBar().showMessage(f"Model {name} ready", 3000)
+
+    def _on_model_failed(self, message: str) -> None:
+        self.model_label.setText("No model")
+        self.statusBar().clearMessage()
+        self.info.show_message(message)
+
+    def _update_stats(self) -> None:
+        self.saved_label.setText(f"Saved {self.controller.saved_share:.0%} of keystrokes")
+        latency = self.controller.latency_ms
+        self.latency_label.setText(f"{latency:.0f} ms" if latency is not None else "")
+
+    def _display_name(self) -> str:
+        return self.path.name if self.path else "Untitled"
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self._display_name()}[*] — Foretype")
+        self.setWindowModified(self.editor.document().isModified())
+
+    # ------------------------------------------------------------ settings and zoom
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self.editor.font(), self)
+        if not dialog.exec():
+            return
+        old_model = self.settings.model_path(self.model_override)
+        dialog.apply_to(self.settings)
+        self.model_override = None  # choosing in Settings replaces --model
+        self._save_settings()
+        self.apply_settings()
+        new_model = self.settings.model_path()
+        if new_model != old_model:
+            self.service.load_model(new_model)
+
+    def zoom(self, steps: int) -> None:
+        font = self.editor.font()
+        font.setPointSize(min(48, max(6, font.pointSize() + steps)))
+        self.settings.font = font.toString()
+        self._save_settings()
+        self.editor.setFont(font)
+
+    def _save_settings(self) -> None:
+        try:
+            self.settings.save()
+        except OSError as e:
+            log.warning("could not save the settings: %s", e)
+
+    # ------------------------------------------------------------ closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self._autosave_timer.stop()
+        if self._offered_draft is None:  # a draft still on offer is kept for next time
+            self._discard_draft()
+        self.service.stop()
+        event.accept()

@@ -1,0 +1,303 @@
+"""The desktop app, offscreen: suggestions, accepting, the prediction thread, files, draft, model fallback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from foretype.app import window as window_module
+from foretype.app.service import load_predictor
+from foretype.app.settings import Settings, draft_path
+from foretype.app.suggestion_bar import ACCEPT_MODIFIER
+from foretype.app.window import MainWindow
+from foretype.model.errors import ForetypeError
+from foretype.model.predictor import Suggestion
+
+PREDICTIONS = ["one", "two", "three", "four", "five"]
+
+
+class FakePredictor:
+    """Completes a partial word with a, b, c...; predicts "one two three..." after a space.
+
+    With a ``gate``, each suggest() waits until the test opens it: a model as slow as the test wants.
+    """
+
+    name = "fake"
+
+    def __init__(self, gate: threading.Event | None = None):
+        self.gate = gate
+        self.entered = threading.Event()
+        self.texts: list[str] = []
+
+    def set_text(self, text: str) -> None:
+        self.texts.append(text)
+        self.text = text
+
+    def suggest(self, k: int = 3) -> list[Suggestion]:
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait()
+        partial = self.text.split()[-1] if self.text and not self.text[-1].isspace() else ""
+        if partial:
+            return [Suggestion(partial + c, c + " ", -1.0 - i, "completion") for i, c in enumerate("abcde"[:k])]
+        return [Suggestion(w, w + " ", -1.0 - i, "prediction") for i, w in enumerate(PREDICTIONS[:k])]
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path, monkeypatch):
+    """Settings, drafts and the personal model go to a temporary home, never the real one."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Make a shown window with the prediction thread started; it is closed (thread joined) afterwards."""
+    windows = []
+
+    def make(loader=lambda path: FakePredictor(), settings: Settings | None = None, model: str | None = None) -> MainWindow:
+        window = MainWindow(settings or Settings(), model_override=model, loader=loader)
+        qtbot.addWidget(window)
+        window.show()
+        with qtbot.waitSignal(window.service.model_ready, timeout=20000):
+            window.start()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.service.isRunning()
+
+
+def type_text(qtbot, window: MainWindow, text: str) -> None:
+    qtbot.keyClicks(window.editor, text)
+
+
+def wait_words(qtbot, window: MainWindow, words: list[str]) -> None:
+    qtbot.waitUntil(lambda: window.bar.words() == words, timeout=5000)
+
+
+def test_typing_a_phrase_shows_completions_from_the_model(make_window, qtbot, tiny_model_path):
+    window = make_window(loader=load_predictor, model=str(tiny_model_path))
+    type_text(qtbot, window, "I like the bo")
+    qtbot.waitUntil(lambda: len(window.bar.words()) == 3, timeout=10000)
+    assert all(w.startswith("bo") for w in window.bar.words())
+    top = window.controller.suggestions[0]
+    assert window.editor.ghost_text() == top.insert.rstrip(" ")
+    assert window.model_label.text() == f"Model: {tiny_model_path.stem}"
+    assert window.latency_label.text().endswith("ms")
+
+
+def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "hel")
+    wait_words(qtbot, window, ["hela", "helb", "helc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "hela "
+    wait_words(qtbot, window, ["one", "two", "three"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_2, ACCEPT_MODIFIER)
+    assert window.editor.toPlainText() == "hela two "
+    type_text(qtbot, window, "wo")
+    wait_words(qtbot, window, ["woa", "wob", "woc"])
+    qtbot.mouseClick(window.bar._buttons[2], Qt.MouseButton.LeftButton)
+    assert window.editor.toPlainText() == "hela two woc "
+    assert window.controller.accepted_chars == len("a two c ")
+    assert window.saved_label.text() == f"Saved {8 / (8 + 5):.0%} of keystrokes"
+
+
+def test_backspace_right_after_accepting_undoes_the_acceptance(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "hel")
+    wait_words(qtbot, window, ["hela", "helb", "helc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "hela "
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
+    assert window.editor.toPlainText() == "hel"
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)  # an ordinary backspace again
+    assert window.editor.toPlainText() == "he"
+    assert window.controller.accepted_chars == 0
+
+
+def test_backspace_after_other_typing_deletes_one_character(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "hel")
+    wait_words(qtbot, window, ["hela", "helb", "helc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_text(qtbot, window, "x")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
+    assert window.editor.toPlainText() == "hela "
+
+
+def test_punctuation_after_an_accepted_word_takes_the_place_of_its_space(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "hel")
+    wait_words(qtbot, window, ["hela", "helb", "helc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_text(qtbot, window, ",")
+    assert window.editor.toPlainText() == "hela, "
+    type_text(qtbot, window, "x.")  # not after an accepted word: typed as is
+    assert window.editor.toPlainText() == "hela, x."
+
+
+def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(make_window, qtbot):
+    window = make_window()
+    window.editor.setPlainText("hel world")
+    cursor = window.editor.textCursor()
+    cursor.setPosition(3)
+    window.editor.setTextCursor(cursor)
+    wait_words(qtbot, window, ["hela", "helb", "helc"])  # suggestions follow the cursor
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "hela world"
+    assert window.editor.textCursor().position() == len("hela ")
+
+    window.settings.auto_space = False
+    window.editor.setPlainText("")
+    type_text(qtbot, window, "wo")
+    wait_words(qtbot, window, ["woa", "wob", "woc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "woa"
+
+
+def test_escape_hides_the_suggestions_until_the_next_keystroke(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "hel")
+    wait_words(qtbot, window, ["hela", "helb", "helc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
+    assert window.bar.words() == [] and window.editor.ghost_text() == ""
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # nothing to accept: Tab types a tab
+    assert window.editor.toPlainText() == "hel\t"
+    wait_words(qtbot, window, ["one", "two", "three"])
+
+
+def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make_window, qtbot):
+    gate = threading.Event()
+    fake = FakePredictor(gate)
+    window = make_window(loader=lambda path: fake)
+    shown = []
+    window.service.suggestions_ready.connect(lambda *_: shown.append(window.bar.words()))
+    qtbot.waitUntil(fake.entered.is_set)  # the worker is now stuck predicting for the empty text
+    for i, char in enumerate("hello"):
+        seq = window.controller.seq
+        qtbot.keyClick(window.editor, char)
+        assert window.editor.toPlainText() == "hello"[: i + 1]
+        qtbot.waitUntil(lambda: window.controller.seq > seq)  # the request went out, and typing goes on
+    assert window.bar.words() == []
+    gate.set()
+    wait_words(qtbot, window, ["helloa", "hellob", "helloc"])
+    assert fake.texts == ["", "hello"]  # the requests for "h" ... "hell" were dropped unseen
+    assert shown[0] == []  # the answer for the empty text arrived and was ignored
+    assert ["one", "two", "three"] not in shown
+
+
+def test_open_and_save_round_trip(make_window, qtbot, tmp_path):
+    window = make_window()
+    path = tmp_path / "note.md"
+    path.write_text("# Title\nfirst line\n", encoding="utf-8")
+    assert window.open_file(path)
+    assert window.editor.toPlainText() == "# Title\nfirst line\n"
+    assert not window.isWindowModified()
+    cursor = window.editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    window.editor.setTextCursor(cursor)
+    type_text(qtbot, window, "second line")
+    assert window.isWindowModified()
+    assert window.save()
+    assert path.read_text(encoding="utf-8") == "# Title\nfirst line\nsecond line"
+    assert not window.isWindowModified()
+    assert Settings.load().recent_files[0] == str(path.resolve())
+
+
+def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, monkeypatch):
+    monkeypatch.setattr(window_module, "AUTOSAVE_MS", 10)
+    crashed = MainWindow(Settings(), loader=lambda path: FakePredictor())
+    crashed.show()
+    type_text(qtbot, crashed, "Do not lose me")
+    qtbot.waitUntil(draft_path().is_file)
+    assert json.loads(draft_path().read_text())["text"] == "Do not lose me"
+    crashed.service.stop()  # the thread never started; and the window goes without closeEvent
+    with qtbot.waitSignal(crashed.destroyed):
+        crashed.deleteLater()
+
+    window = make_window()
+    assert window.info.isVisible()
+    assert "closed without saving" in window.info.label.text()
+    qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
+    assert window.editor.toPlainText() == "Do not lose me"
+    assert window.isWindowModified()
+    assert not window.info.isVisible()
+
+
+def test_a_saved_document_leaves_no_draft(make_window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(window_module, "AUTOSAVE_MS", 10)
+    window = make_window()
+    type_text(qtbot, window, "kept")
+    qtbot.waitUntil(draft_path().is_file)
+    assert window.save_to(tmp_path / "kept.txt")
+    assert not draft_path().exists()
+
+
+def test_a_broken_model_file_gives_a_message_and_falls_back_to_the_default(qtbot, tmp_path, tiny_model_path):
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a model")
+    window = MainWindow(Settings(), model_override=str(broken),
+                        loader=lambda path: load_predictor(path if path is not None else tiny_model_path))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignals([window.service.model_failed, window.service.model_ready], timeout=20000):
+        window.start()
+    assert window.info.isVisible()
+    assert "broken.pt" in window.info.label.text() and "Falling back to the bundled model" in window.info.label.text()
+    assert window.model_label.text() == f"Model: {tiny_model_path.stem}"
+    type_text(qtbot, window, "I like the ")
+    qtbot.waitUntil(lambda: len(window.bar.words()) == 3, timeout=10000)
+    window.close()
+
+
+def test_without_any_model_the_editor_works_and_says_why(qtbot):
+    def no_model(path):
+        raise ForetypeError("model file not found: default.pt")
+
+    window = MainWindow(Settings(), loader=no_model)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.service.model_failed):
+        window.start()
+    assert "Suggestions are off" in window.info.label.text()
+    type_text(qtbot, window, "still typing")
+    assert window.editor.toPlainText() == "still typing"
+    window.close()
+    assert not window.service.isRunning()
+
+
+def test_number_of_suggestions_follows_the_settings(make_window, qtbot):
+    window = make_window(settings=Settings(suggestions=5))
+    type_text(qtbot, window, "a ")
+    wait_words(qtbot, window, PREDICTIONS)
+    qtbot.keyClick(window.editor, Qt.Key.Key_5, ACCEPT_MODIFIER)
+    assert window.editor.toPlainText() == "a five "
+
+
+def test_settings_round_trip_and_broken_files_give_defaults(tmp_path):
+    path = tmp_path / "settings.json"
+    Settings(suggestions=4, ghost_text=False, model="file", model_file="/m.pt").save(path)
+    loaded = Settings.load(path)
+    assert (loaded.suggestions, loaded.ghost_text, loaded.model, str(loaded.model_path())) == (4, False, "file", "/m.pt")
+    path.write_text(json.dumps({"suggestions": 99, "model": "cloud", "auto_space": "yes"}))
+    odd = Settings.load(path)
+    assert (odd.suggestions, odd.model, odd.auto_space) == (5, "personal", True)
+    path.write_text("{ not json")
+    assert Settings.load(path) == Settings()
+    assert Settings().model_path() is None  # no personal model yet: the bundled one
+
+
+def test_the_app_module_imports_without_torch():
+    code = "import sys, foretype.app.main; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
