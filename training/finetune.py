@@ -1,0 +1,480 @@
+"""`foretype finetune`: adapt a model to the user's own writing, on the user's machine.
+
+    foretype finetune [--base F] INPUT... --out F2 [--progress bar|jsonl]
+
+What it does, in order:
+
+1. Reads the user's files and folders with `textfiles` (plain text only; every skipped file gets a
+   reason). Reading stops after `MAX_INPUT_BYTES` (4 MB) and says so: a folder of 10 GB is never
+   read into memory, and training could not use more than that within the time budget anyway.
+   A file written mostly in characters the base model's tokenizer does not know (another script)
+   is skipped with a reason: the model would learn it byte by byte and never suggest it.
+2. Holds out the last `HELD_OUT_FRACTION` (15%) of each file, cut at a paragraph, line or word
+   boundary: "what you write next" is what the model will be used for, and every file, one or
+   many, contributes to both sides. The tokenizer stays the base one (the model file carries it).
+3. Measures the base model on the held-out text, then trains with truncated BPTT (`TokenStreams`
+   of train.py) and evaluates the held-out bits/char `EVALS` times over the run, keeping the best
+   weights and stopping early after `patience` evaluations without improvement. The best weights
+   may be the base's own (step 0): the personal model is then never worse on the held-out text.
+4. Measures the best weights on the held-out text, reports before/after (bits/char, next-word
+   top-3, keystroke savings at k=3 under the exact rules, from `evaluate`), and writes F2
+   atomically, readable only by the user, with the sha256 of the base file.
+
+Forgetting general English is held off three ways, cheapest first:
+
+- a small learning rate (peak 1e-3, a third of the base training's; cosine to 1e-4) and a cap on
+  the training tokens (`max_train_tokens`, about 3 epochs of 1 MB): few, small steps;
+- early stopping on the held-out personal text, which also stops overfitting a small input;
+- a decoupled L2 pull toward the base weights (L2-SP, Li et al. 2018): after each optimizer step
+  every weight moves ``lr * pull`` of the way back to its base value, so that weights the personal
+  text does not push on drift back home, with no effect on Adam's moment estimates.
+
+Measurements that chose these are in README.md ("Learning from your writing").
+
+Cancelling: Ctrl-C and SIGTERM (what the app's Cancel sends) raise KeyboardInterrupt; nothing is
+written before the final atomic replace, so cancelling or killing the process at any moment
+leaves a previous F2 exactly as it was (a SIGKILL during the save may leave a hidden temporary
+file beside it, never a broken F2). Exit status 130.
+
+Threads: one torch thread on a machine with 2 or 3 cores (measured here: with another process
+busy, 2 threads ran a training step 9x slower than 1), half the cores up to 4 otherwise; the
+process also lowers its own priority so that typing in the app stays responsive.
+
+Progress stream (``--progress jsonl``), for the app: one JSON object per line on stdout, flushed
+as written. Log messages go to stderr, never into the stream. Every object has
+
+    event    "start" | "progress" | "warning" | "done" | "error" | "cancelled"
+    phase    "reading" | "evaluating-base" | "training" | "evaluating" | "saving" | "done"
+    elapsed  seconds since the command started (float)
+
+and by event:
+
+    start      once, after reading: files (int, files read), skipped ([{"path", "reason"}]),
+               truncated (bool: the input cap was hit), train_chars, held_out_chars (int),
+               total (int: training steps at most), base, out (paths), base_sha256
+    progress   step, total (training steps done / at most; both 0 before training), eta
+               (seconds left for the whole command, null until it can be measured), fraction
+               (0..1 of the whole command), metrics ({"loss", "lr"} while training, plus
+               "held_out_bpc" and "best_bpc" after each held-out evaluation); at most twice a
+               second, and at every phase change and evaluation
+    warning    message (one line for the user, e.g. the input cap was hit)
+    done       out, sha256 (of F2), before and after ({"bpc", "top3", "ksr", "chars"}: bits per
+               character, next-word top-3 accuracy and keystroke savings at k=3 under the exact
+               rules as fractions, on the same held-out sample of "chars" characters), steps
+               (taken), best_step (the weights kept; 0 = the base's), stopped ("early" |
+               "finished"), seconds
+    error      message (one line; also on stderr); exit status 1
+    cancelled  message; exit status 130, F2 untouched
+
+The first line is "start" or "error"; the last is "done", "error" or "cancelled" unless the
+process was killed. Consumers should ignore fields and events they do not know.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import signal
+import sys
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from foretype.model.errors import ForetypeError
+from foretype.model.lstm import LSTMLanguageModel, repackage_state
+from foretype.model.modelfile import default_model_path, load_model_file, save_model_file, sha256_of
+from foretype.model.predictor import Predictor
+from foretype.model.tokenizer import Tokenizer
+
+from .config import TrainConfig
+from .evaluate import first_words, simulate, text_bits
+from .prepare import DOC_SEPARATOR, encode_stream
+from .textfiles import Skipped, expand_inputs, read_text_file, split_documents
+from .train import TokenStreams, evaluate_bpc, lr_at
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_BYTES = 4 * 2**20  # read at most this much of the user's text
+MIN_CHARS = 2_000  # about a page: less cannot be split into something to learn and something to check
+HELD_OUT_FRACTION = 0.15
+MAX_UNKNOWN_SHARE = 0.3  # a file with more non-space characters unknown to the tokenizer is "another script"
+SCRIPT_SAMPLE_CHARS = 100_000
+MAX_SKIP_WARNINGS = 20  # a folder of thousands of images should not print thousands of lines
+TRAIN_COST = 3.6  # a training token costs this many held-out evaluation tokens (measured on one core), for the first ETA
+
+
+class FinetuneError(ForetypeError):
+    pass
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    warmup_steps: int = 10
+    pull: float = 1.0  # decoupled L2 toward the base weights, per unit of learning rate
+    max_epochs: int = 3
+    max_train_tokens: int = 750_000  # about 3 epochs of 1 MB of English text: ~7 minutes on one core
+    batch_size: int = 16
+    seq_len: int = 64
+    grad_clip: float = 1.0
+    evals: int = 8  # held-out evaluations over a full run
+    patience: int = 2  # stop after this many evaluations without improvement
+    eval_tokens: int = 40_000  # held-out tokens scored at each evaluation
+    report_words: int = 2_000  # held-out words typed by the KSR / top-3 simulation, before and after
+    seed: int = 1337
+
+
+# ---------------------------------------------------------------- the user's text
+
+@dataclass
+class PersonalText:
+    train_docs: list[str] = field(default_factory=list)
+    held_out_docs: list[str] = field(default_factory=list)
+    files: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def train_chars(self) -> int:
+        return sum(len(d) for d in self.train_docs)
+
+    @property
+    def held_out_chars(self) -> int:
+        return sum(len(d) for d in self.held_out_docs)
+
+
+def split_held_out(text: str, fraction: float = HELD_OUT_FRACTION) -> tuple[str, str]:
+    """(text to learn from, held-out tail): the tail is about ``fraction`` of the text, cut at a paragraph, line or word boundary."""
+    target = int(len(text) * (1 - fraction))
+    slack = max(1, int(len(text) * fraction / 2))  # accept a boundary this far from the target
+    for boundary in ("\n\n", "\n", " "):
+        cut = text.rfind(boundary, target - slack, target + slack)
+        if cut > 0:
+            return text[:cut], text[cut + len(boundary) :]
+    return text[:target], text[target:]
+
+
+def foreign_script(text: str, known: frozenset[str]) -> str | None:
+    """Why ``text`` is mostly in characters the tokenizer does not know, or None if it is not."""
+    counts = Counter(text[:SCRIPT_SAMPLE_CHARS])
+    total = sum(n for c, n in counts.items() if not c.isspace())
+    unknown = {c: n for c, n in counts.items() if not c.isspace() and c not in known}
+    if not total or sum(unknown.values()) / total <= MAX_UNKNOWN_SHARE:
+        return None
+    common = sorted(unknown, key=unknown.__getitem__, reverse=True)
+    script = next((name.split()[0].title() for c in common if (name := unicodedata.name(c, ""))), "unknown")
+    return f"mostly characters the model does not know ({script} script, e.g. {''.join(common[:5])!r})"
+
+
+def read_personal_text(inputs: list[str], tokenizer: Tokenizer, max_bytes: int = MAX_INPUT_BYTES) -> PersonalText:
+    """The user's text split into documents to learn from and held-out documents; at most ``max_bytes`` read."""
+    known = frozenset("".join(tokenizer.pieces))
+    out = PersonalText()
+    remaining = max_bytes
+    for item in expand_inputs(inputs):
+        if isinstance(item, Skipped):
+            out.skipped.append(item)
+            continue
+        if remaining <= 0:
+            out.truncated = True
+            break
+        text = read_text_file(item, remaining)
+        reason = text.reason if isinstance(text, Skipped) else foreign_script(text, known)
+        if reason:
+            out.skipped.append(Skipped(item, reason))
+            continue
+        size = item.stat().st_size
+        out.truncated |= size > remaining
+        remaining -= min(size, remaining)
+        out.files += 1
+        learn, held_out = split_held_out(text)
+        out.train_docs.extend(split_documents(learn))
+        out.held_out_docs.extend(split_documents(held_out))
+    return out
+
+
+def nothing_to_learn(text: PersonalText) -> str:
+    """The one-line reason there is not enough usable text."""
+    if text.files:
+        chars = text.train_chars + text.held_out_chars
+        return f"only {chars:,} characters of text in the input; give at least {MIN_CHARS:,} (about a page)"
+    if not text.skipped:
+        return "no files in the input"
+    examples = "; ".join(f"{s.path}: {s.reason}" for s in text.skipped[:2])
+    more = f"; and {len(text.skipped) - 2} more" if len(text.skipped) > 2 else ""
+    n = len(text.skipped)
+    return f"nothing to learn from: {'the only file' if n == 1 else f'all {n} files'} skipped ({examples}{more})"
+
+
+# ---------------------------------------------------------------- progress
+
+class Progress:
+    """Progress for a person (a tqdm bar and log lines on stderr) or for the app (JSON lines on stdout, see the module docstring)."""
+
+    MIN_INTERVAL = 0.5  # seconds between two "progress" lines
+
+    def __init__(self, mode: str = "bar", stream=None):
+        self.jsonl = mode == "jsonl"
+        self.stream = stream or sys.stdout
+        self.started = time.monotonic()
+        self.phase = "reading"
+        self.bar: tqdm | None = None
+        self._last = -math.inf
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def emit(self, event: str, **fields) -> None:
+        if self.jsonl:
+            record = {"event": event, "phase": self.phase, "elapsed": round(self.elapsed, 2), **fields}
+            self.stream.write(json.dumps(record) + "\n")
+            self.stream.flush()
+
+    def warning(self, message: str) -> None:
+        log.warning("%s", message)
+        self.emit("warning", message=message)
+
+    def set_phase(self, phase: str, message: str) -> None:
+        self.phase = phase
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        log.info("%s", message)
+
+    def update(self, step: int, total: int, eta: float | None, metrics: dict, force: bool = False) -> None:
+        if self.phase == "training" and not self.jsonl:
+            if self.bar is None:
+                self.bar = tqdm(total=total, desc="fine-tuning", unit="step", dynamic_ncols=True, mininterval=1.0)
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
+            self.bar.update(step - self.bar.n)
+        if not force and time.monotonic() - self._last < self.MIN_INTERVAL:
+            return
+        self._last = time.monotonic()
+        fraction = self.elapsed / (self.elapsed + eta) if eta is not None else 0.0
+        self.emit("progress", step=step, total=total, eta=None if eta is None else round(eta, 1), fraction=round(fraction, 4),
+                  metrics={k: round(v, 6) for k, v in metrics.items()})
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# ---------------------------------------------------------------- evaluation
+
+def held_out_figures(model: LSTMLanguageModel, tokenizer: Tokenizer, text: str, quantize: str | None, on_chars=None) -> dict:
+    """Bits/char, next-word top-3 and KSR (k=3, exact rules) on ``text``, through the live engine as the app runs it.
+
+    ``on_chars(n)`` is told how many characters of ``text`` the simulation has reached.
+    """
+    threads = torch.get_num_threads()
+    predictor = Predictor(model, tokenizer, quantize)  # sets one thread, right for the app, not for training
+    torch.set_num_threads(threads)
+
+    def suggest(before: str) -> list[tuple[str, str]]:
+        if on_chars:
+            on_chars(len(before))
+        predictor.set_text(before)
+        return [(s.word, s.insert) for s in predictor.suggest(3)]
+
+    typing = simulate(text, suggest, ks=(3,), accuracy_k=3)
+    bits, _ = text_bits(predictor.model, tokenizer, text)
+    model.train()  # Predictor put it in eval mode
+    return {
+        "bpc": round(bits / len(text), 4),
+        "top3": round(typing.hits["top3"] / typing.word_starts, 4) if typing.word_starts else 0.0,
+        "ksr": round(typing.ksr(3), 4),
+        "chars": len(text),
+    }
+
+
+# ---------------------------------------------------------------- fine-tuning
+
+def pull_toward(params: list[torch.Tensor], base: list[torch.Tensor], amount: float) -> None:
+    """Move every weight ``amount`` of the way back to its base value (decoupled L2-SP)."""
+    with torch.no_grad():
+        for p, p0 in zip(params, base):
+            p.lerp_(p0, amount)
+
+
+def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: str | os.PathLike,
+             config: FinetuneConfig = FinetuneConfig(), progress: Progress | None = None) -> dict:
+    """Fine-tune the base model on the user's files and write the personal model; returns the "done" record."""
+    progress = progress or Progress()
+    base_path, out_path = Path(base_path or default_model_path()), Path(out_path)
+    base = load_model_file(base_path)
+    model, tokenizer = base.model, base.tokenizer
+    torch.manual_seed(config.seed)
+
+    text = read_personal_text(inputs, tokenizer)
+    for s in text.skipped[:MAX_SKIP_WARNINGS]:
+        log.warning("%s", s)
+    if len(text.skipped) > MAX_SKIP_WARNINGS:
+        log.warning("... and %d more files skipped", len(text.skipped) - MAX_SKIP_WARNINGS)
+    if text.train_chars + text.held_out_chars < MIN_CHARS or not text.held_out_docs:
+        raise FinetuneError(nothing_to_learn(text))
+
+    train_tokens = encode_stream(tokenizer, text.train_docs, "encoding")
+    held_out_tokens = encode_stream(tokenizer, text.held_out_docs, "encoding held-out")
+    held_out_cpt = sum(len(d) + len(DOC_SEPARATOR) for d in text.held_out_docs) / len(held_out_tokens)
+    batch = max(1, min(config.batch_size, len(train_tokens) // (config.seq_len * 8)))
+    streams = TokenStreams(train_tokens, batch, config.seq_len)
+    steps_per_epoch = max(1, (streams.stream_len - 1) // config.seq_len)
+    total = max(1, min(config.max_epochs * steps_per_epoch, config.max_train_tokens // (batch * config.seq_len)))
+    eval_every = max(1, math.ceil(total / config.evals))
+    schedule = TrainConfig(lr=config.lr, min_lr=config.min_lr, warmup_steps=min(config.warmup_steps, total // 4 + 1), max_steps=total)
+
+    progress.emit("start", files=text.files, skipped=[{"path": str(s.path), "reason": s.reason} for s in text.skipped],
+                  truncated=text.truncated, train_chars=text.train_chars, held_out_chars=text.held_out_chars, total=total,
+                  base=str(base_path), out=str(out_path), base_sha256=base.sha256)
+    if text.truncated:
+        progress.warning(f"read only the first {MAX_INPUT_BYTES // 2**20} MB of the input; the rest was left out")
+    log.info("%d files: learning from %s characters, checking on %s held-out characters; at most %d steps of %d x %d tokens",
+             text.files, f"{text.train_chars:,}", f"{text.held_out_chars:,}", total, batch, config.seq_len)
+
+    # before: the quick batched held-out bits/char (the early-stopping reference), then the engine's figures
+    t0 = time.monotonic()
+    best_bpc = evaluate_bpc(model, held_out_tokens, held_out_cpt, config.eval_tokens, "cpu")
+    eval_seconds = time.monotonic() - t0
+    best_state, best_step = {k: v.clone() for k, v in model.state_dict().items()}, 0
+    scored = min(len(held_out_tokens), config.eval_tokens)
+    estimated_training = TRAIN_COST * total * batch * config.seq_len * eval_seconds / scored + config.evals * eval_seconds
+    sample = first_words(DOC_SEPARATOR.join(text.held_out_docs), config.report_words)
+    step = 0
+
+    def report(phase: str, message: str, then: float) -> tuple[dict, float]:
+        """The engine's held-out figures for the current weights; ``then``: seconds of work expected after this one."""
+        progress.set_phase(phase, message)
+        t0 = time.monotonic()
+
+        def on_chars(n: int) -> None:
+            done = max(n / len(sample), 0.01)
+            expected = (time.monotonic() - t0) / done
+            eta = expected * (1 - done) + then + (expected if phase == "evaluating-base" else 0.0)
+            progress.update(step, total, eta, {})
+
+        figures = held_out_figures(model, tokenizer, sample, base.quantize, on_chars)
+        return figures, time.monotonic() - t0
+
+    before, report_seconds = report("evaluating-base", f"measuring the base model on {len(sample):,} held-out characters", estimated_training)
+
+    # training
+    progress.set_phase("training", f"fine-tuning: at most {total} steps, held-out {best_bpc:.3f} bits/char before")
+    params = list(model.parameters())
+    base_params = [p.detach().clone() for p in params]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0, betas=(0.9, 0.99))
+    state = model.init_state(batch)
+    model.train()
+    train_seconds, bad_evals, stopped = 0.0, 0, "finished"
+    metrics: dict = {"held_out_bpc": best_bpc, "best_bpc": best_bpc}
+    while step < total:
+        t = time.monotonic()
+        lr = lr_at(step, schedule)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y, new_epoch = streams.next_batch()
+        if new_epoch:
+            state = model.init_state(batch)
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+        optimizer.step()
+        pull_toward(params, base_params, lr * config.pull)
+        state = repackage_state(state)
+        step += 1
+        train_seconds += time.monotonic() - t
+        metrics.update(loss=loss.item(), lr=lr)
+
+        evaluate_now = step % eval_every == 0 or step == total
+        if evaluate_now:
+            t = time.monotonic()
+            bpc = evaluate_bpc(model, held_out_tokens, held_out_cpt, config.eval_tokens, "cpu")
+            eval_seconds = time.monotonic() - t
+            if bpc < best_bpc:
+                best_bpc, best_step, bad_evals = bpc, step, 0
+                best_state = {k: v.clone() for k, v in model.state_dict().items()}
+            else:
+                bad_evals += 1
+            metrics.update(held_out_bpc=bpc, best_bpc=best_bpc)
+            if progress.bar is not None:
+                progress.bar.write(f"step {step}: held-out {bpc:.3f} bits/char (best {best_bpc:.3f} at step {best_step})")
+            if bad_evals >= config.patience and step < total:
+                stopped = "early"
+        evals_left = (total - step) // eval_every
+        eta = (total - step) * train_seconds / step + evals_left * eval_seconds + report_seconds
+        progress.update(step, total, eta, metrics, force=evaluate_now)
+        if stopped == "early":
+            break
+
+    # after
+    model.load_state_dict(best_state)
+    after, _ = report("evaluating", f"measuring the personal model (step {best_step}) on the held-out text", 0.0)
+    progress.set_phase("saving", f"writing {out_path}")
+    progress.update(step, total, 0.0, {}, force=True)
+    summary = {
+        "finetuned": time.strftime("%Y-%m-%d"),
+        "files": text.files,
+        "train_chars": text.train_chars,
+        "held_out_chars": text.held_out_chars,
+        "steps": step,
+        "best_step": best_step,
+        "before": before,
+        "after": after,
+        "finetune_config": asdict(config),
+    }
+    save_model_file(out_path, model, tokenizer, tokenizer_kind=base.tokenizer_kind, quantize=base.quantize,
+                    summary=summary, base_sha256=base.sha256, mode=0o600)
+    progress.set_phase("done", f"wrote {out_path}")
+    result = {"out": str(out_path), "sha256": sha256_of(out_path), "before": before, "after": after, "steps": step,
+              "best_step": best_step, "stopped": stopped, "seconds": round(progress.elapsed, 1)}
+    progress.emit("done", **result)
+    return result
+
+
+def threads_for(cores: int | None) -> int:
+    """One thread up to 3 cores (the editor needs one, and oversubscription is ruinous), half the cores up to 4 beyond."""
+    cores = cores or 1
+    return 1 if cores < 4 else min(4, cores // 2)
+
+
+def run(args) -> int:
+    # Ctrl-C, and the SIGTERM of the app's Cancel, stop the run before anything is written
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    torch.set_num_threads(threads_for(os.cpu_count()))
+    if hasattr(os, "nice"):
+        os.nice(5)  # a background job: the app's typing comes first
+    progress = Progress(args.progress)
+    try:
+        result = finetune(args.base, args.inputs, args.out, progress=progress)
+    except KeyboardInterrupt:
+        message = f"cancelled; {args.out} was left as it was"
+        progress.emit("cancelled", message=message)
+        log.info("%s", message)
+        return 130
+    except (ForetypeError, OSError) as e:  # the command line prints them on stderr
+        progress.emit("error", message=str(e))
+        raise
+    finally:
+        progress.close()
+    b, a = result["before"], result["after"]
+    if progress.jsonl:
+        return 0
+    print(f"held-out text ({a['chars']:,} characters): keystroke savings {b['ksr']:.1%} -> {a['ksr']:.1%}, "
+          f"next-word top-3 {b['top3']:.1%} -> {a['top3']:.1%}, {b['bpc']:.3f} -> {a['bpc']:.3f} bits/char; "
+          f"{result['steps']} steps ({'stopped early' if result['stopped'] == 'early' else 'all'}), "
+          f"kept step {result['best_step']}, {result['seconds']:.0f} s -> {args.out}")
+    return 0
