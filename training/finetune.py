@@ -96,7 +96,7 @@ from foretype.model.predictor import Predictor
 from foretype.model.tokenizer import Tokenizer
 
 from .config import TrainConfig
-from .evaluate import first_words, simulate, text_bits
+from .evaluate import evaluate_text, first_words
 from .prepare import DOC_SEPARATOR, encode_stream
 from .textfiles import Skipped, expand_inputs, read_text_file, split_documents
 from .train import TokenStreams, evaluate_bpc, lr_at
@@ -158,8 +158,9 @@ def split_held_out(text: str, fraction: float = HELD_OUT_FRACTION) -> tuple[str,
     target = int(len(text) * (1 - fraction))
     slack = max(1, int(len(text) * fraction / 2))  # accept a boundary this far from the target
     for boundary in ("\n\n", "\n", " "):
-        cut = text.rfind(boundary, target - slack, target + slack)
-        if cut > 0:
+        cuts = [c for c in (text.rfind(boundary, target - slack, target + len(boundary)), text.find(boundary, target, target + slack)) if c > 0]
+        if cuts:
+            cut = min(cuts, key=lambda c: abs(c - target))
             return text[:cut], text[cut + len(boundary) :]
     return text[:target], text[target:]
 
@@ -274,29 +275,16 @@ class Progress:
 # ---------------------------------------------------------------- evaluation
 
 def held_out_figures(model: LSTMLanguageModel, tokenizer: Tokenizer, text: str, quantize: str | None, on_chars=None) -> dict:
-    """Bits/char, next-word top-3 and KSR (k=3, exact rules) on ``text``, through the live engine as the app runs it.
+    """Bits/char, next-word top-3 and KSR (k=3, exact rules) on ``text``, by `evaluate` through the live engine as the app runs it.
 
-    ``on_chars(n)`` is told how many characters of ``text`` the simulation has reached.
+    ``on_chars(n)`` is told each time the simulation has typed n more characters of ``text``.
     """
     threads = torch.get_num_threads()
-    predictor = Predictor(model, tokenizer, quantize)  # sets one thread, right for the app, not for training
+    predictor = Predictor(model, tokenizer, quantize)  # sets one thread: right for the app, not for training
+    figures = evaluate_text(predictor, text, 3, on_chars).metrics()
     torch.set_num_threads(threads)
-
-    def suggest(before: str) -> list[tuple[str, str]]:
-        if on_chars:
-            on_chars(len(before))
-        predictor.set_text(before)
-        return [(s.word, s.insert) for s in predictor.suggest(3)]
-
-    typing = simulate(text, suggest, ks=(3,), accuracy_k=3)
-    bits, _ = text_bits(predictor.model, tokenizer, text)
     model.train()  # Predictor put it in eval mode
-    return {
-        "bpc": round(bits / len(text), 4),
-        "top3": round(typing.hits["top3"] / typing.word_starts, 4) if typing.word_starts else 0.0,
-        "ksr": round(typing.ksr(3), 4),
-        "chars": len(text),
-    }
+    return {"bpc": figures["bpc"], "top3": figures["top3"], "ksr": figures["ksr"]["exact"]["3"], "chars": figures["chars"]}
 
 
 # ---------------------------------------------------------------- fine-tuning
@@ -357,9 +345,12 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
         """The engine's held-out figures for the current weights; ``then``: seconds of work expected after this one."""
         progress.set_phase(phase, message)
         t0 = time.monotonic()
+        typed = 0
 
         def on_chars(n: int) -> None:
-            done = max(n / len(sample), 0.01)
+            nonlocal typed
+            typed += n
+            done = max(typed / len(sample), 0.01)
             expected = (time.monotonic() - t0) / done
             eta = expected * (1 - done) + then + (expected if phase == "evaluating-base" else 0.0)
             progress.update(step, total, eta, {})

@@ -1,0 +1,187 @@
+"""`foretype finetune`: it learns the user's text, never damages a previous model, reports progress, refuses bad input in one line."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from foretype.model.modelfile import load_model_file, sha256_of
+from foretype.training.finetune import (
+    FinetuneConfig,
+    FinetuneError,
+    Progress,
+    finetune,
+    read_personal_text,
+    split_held_out,
+    threads_for,
+)
+
+# A person who keeps writing the same few sentences, made of words the tiny model knows in other combinations.
+PHRASES = ["Anna bought the red car.", "My friend found the well-known story!", "The teacher wants some coffee, thank you very much.",
+           "We love the garden.", "Our team read this movie?"]
+FAST = FinetuneConfig(lr=3e-2, min_lr=3e-3, max_epochs=4, report_words=120)  # the tiny model was trained at lr 1e-2
+
+
+def personal_text(paragraphs: int = 120, seed: int = 5) -> str:
+    rng = random.Random(seed)
+    return "\n".join(" ".join(rng.choice(PHRASES) for _ in range(6)) for _ in range(paragraphs)) + "\n"
+
+
+@pytest.fixture(scope="module")
+def mine(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mine")
+    (d / "notes.txt").write_text(personal_text())
+    (d / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    return d
+
+
+@pytest.fixture(scope="module")
+def finetuned(tiny_model_path, mine, tmp_path_factory):
+    """One fine-tuning run: its result, its progress lines, and the personal model file."""
+    out = tmp_path_factory.mktemp("personal") / "personal.pt"
+    stream = io.StringIO()
+    result = finetune(tiny_model_path, [str(mine)], out, FAST, Progress("jsonl", stream))
+    return result, [json.loads(line) for line in stream.getvalue().splitlines()], out
+
+
+def test_learns_the_users_writing(finetuned):
+    result, _, _ = finetuned
+    before, after = result["before"], result["after"]
+    assert after["ksr"] > before["ksr"] + 0.05
+    assert after["top3"] > before["top3"]
+    assert after["bpc"] < before["bpc"]
+    assert result["best_step"] > 0
+
+
+def test_personal_model_file(finetuned, tiny_model_path):
+    result, _, out = finetuned
+    personal, base = load_model_file(out), load_model_file(tiny_model_path)
+    assert personal.base_sha256 == sha256_of(tiny_model_path) == base.sha256
+    assert personal.tokenizer.model_proto == base.tokenizer.model_proto
+    assert personal.sha256 == result["sha256"]
+    assert personal.summary["after"] == result["after"]
+    assert (out.stat().st_mode & 0o777) == 0o600
+
+
+def test_progress_stream_follows_the_documented_schema(finetuned):
+    result, lines, out = finetuned
+    assert all({"event", "phase", "elapsed"} <= line.keys() for line in lines)
+    start, done = lines[0], lines[-1]
+    assert start["event"] == "start" and start["files"] == 1 and start["truncated"] is False
+    assert [s["reason"] for s in start["skipped"]] == ["not a plain-text file type (.jpg)"]
+    assert start["train_chars"] > 5 * start["held_out_chars"] > 0 and start["total"] > 0
+    assert done["event"] == "done" and done["out"] == str(out)
+    assert {k: done[k] for k in result} == result
+    assert set(done["before"]) == set(done["after"]) == {"bpc", "top3", "ksr", "chars"}
+
+    progress = [line for line in lines if line["event"] == "progress"]
+    assert list(dict.fromkeys(p["phase"] for p in progress)) == ["evaluating-base", "training", "evaluating", "saving"]
+    for p in progress:
+        assert {"step", "total", "eta", "fraction", "metrics"} <= p.keys()
+        assert 0 <= p["step"] <= p["total"] == start["total"] and 0 <= p["fraction"] <= 1
+        assert p["eta"] is None or p["eta"] >= 0
+    training = [p for p in progress if p["phase"] == "training"]
+    assert all({"loss", "lr", "held_out_bpc", "best_bpc"} <= p["metrics"].keys() for p in training)
+    assert [p["step"] for p in training] == sorted(p["step"] for p in training)
+    assert [line["elapsed"] for line in lines] == sorted(line["elapsed"] for line in lines)
+
+
+def test_cancel_leaves_the_previous_model_byte_identical(tiny_model_path, mine, tmp_path):
+    """SIGTERM (the app's Cancel) as soon as the first progress line arrives."""
+    out = tmp_path / "personal.pt"
+    out.write_bytes(b"the previous personal model")
+    proc = subprocess.Popen([sys.executable, "-m", "foretype.app.cli", "finetune", "--base", str(tiny_model_path), str(mine),
+                             "--out", str(out), "--progress", "jsonl"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(json.loads(line))
+        if lines[-1]["event"] == "progress":
+            proc.send_signal(signal.SIGTERM)
+            break
+    lines += [json.loads(line) for line in proc.stdout]
+    assert proc.wait(timeout=60) == 130, proc.stderr.read()
+    assert lines[-1]["event"] == "cancelled"
+    assert out.read_bytes() == b"the previous personal model"
+    assert os.listdir(tmp_path) == ["personal.pt"]
+
+
+@pytest.mark.parametrize("moment", ["training", "saving", "disk full"])
+def test_interrupt_or_failure_at_any_moment_leaves_the_previous_model(tiny_model_path, mine, tmp_path, monkeypatch, moment):
+    out = tmp_path / "personal.pt"
+    out.write_bytes(b"the previous personal model")
+    error = OSError(errno.ENOSPC, "No space left on device") if moment == "disk full" else KeyboardInterrupt()
+
+    def fail(*args, **kwargs):
+        raise error
+
+    if moment == "training":
+        monkeypatch.setattr("foretype.training.finetune.pull_toward", fail)
+    else:
+        monkeypatch.setattr(torch, "save", fail)  # inside the atomic write of the model file
+    with pytest.raises(type(error)):
+        finetune(tiny_model_path, [str(mine)], out, FinetuneConfig(report_words=20), Progress("jsonl", io.StringIO()))
+    assert out.read_bytes() == b"the previous personal model"
+    assert os.listdir(tmp_path) == ["personal.pt"]
+
+
+def write_files(root, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        (root / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+
+
+@pytest.mark.parametrize("files, message", [
+    ({}, "no files in the input"),
+    ({"a.bin": b"\x00\x01\x02" * 100, "b.txt": b"\x00PK\x03\x04" * 50}, r"nothing to learn from: all 2 files skipped \(.*a\.bin: not a plain-text file type.*b\.txt: binary"),
+    ({"empty.txt": ""}, r"nothing to learn from: the only file skipped \(.*empty"),
+    ({"letter.txt": "Дорогая Анна, спасибо за письмо. Мы любим наш сад и читаем хорошие книги.\n" * 40},
+     r"the only file skipped \(.*mostly characters the model does not know \(Cyrillic script"),
+    ({"note.txt": "We love the garden.\n"}, r"only 19 characters of text in the input; give at least 2,000"),
+])
+def test_bad_input_is_refused_in_one_line(tiny_model_path, tmp_path, files, message):
+    write_files(tmp_path, files)
+    with pytest.raises(FinetuneError, match=message) as e:
+        finetune(tiny_model_path, [str(tmp_path)], tmp_path / "out.pt", FAST, Progress("jsonl", io.StringIO()))
+    assert "\n" not in str(e.value)
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_command_line_error_is_one_line_and_a_jsonl_event(tiny_model_path, tmp_path):
+    write_files(tmp_path, {"a.bin": b"\x00" * 100})
+    proc = subprocess.run([sys.executable, "-m", "foretype.app.cli", "finetune", "--base", str(tiny_model_path), str(tmp_path / "a.bin"),
+                           "--out", str(tmp_path / "out.pt"), "--progress", "jsonl"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1].startswith("foretype finetune: error: nothing to learn from")
+    [line] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert line["event"] == "error" and line["message"].startswith("nothing to learn from")
+
+
+def test_reading_stops_at_the_input_cap(tiny_model_path, tmp_path):
+    for i in range(5):
+        (tmp_path / f"{i}.txt").write_text(personal_text(20, seed=i))  # ~4 KB each
+    size = (tmp_path / "0.txt").stat().st_size
+    text = read_personal_text([str(tmp_path)], load_model_file(tiny_model_path).tokenizer, max_bytes=int(2.5 * size))
+    assert text.truncated and text.files == 3
+    assert text.train_chars + text.held_out_chars <= 2.5 * size
+    assert not read_personal_text([str(tmp_path)], load_model_file(tiny_model_path).tokenizer, max_bytes=10 * size).truncated
+
+
+def test_held_out_is_the_tail_cut_at_a_boundary():
+    text = "\n\n".join(f"Paragraph {i} " + "word " * 20 for i in range(20))
+    learn, held_out = split_held_out(text, 0.15)
+    assert learn + "\n\n" + held_out == text
+    assert held_out.startswith("Paragraph ") and 0.1 < len(held_out) / len(text) < 0.2
+    learn, held_out = split_held_out("one line " * 100, 0.15)
+    assert learn + " " + held_out == "one line " * 100 and not held_out.startswith(" ")
+
+
+def test_threads_leave_a_core_for_the_editor():
+    assert [threads_for(n) for n in (None, 1, 2, 3, 4, 8, 64)] == [1, 1, 1, 1, 2, 4, 4]
