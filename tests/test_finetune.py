@@ -185,3 +185,8 @@ def test_held_out_is_the_tail_cut_at_a_boundary():
 
 def test_threads_leave_a_core_for_the_editor():
     assert [threads_for(n) for n in (None, 1, 2, 3, 4, 8, 64)] == [1, 1, 1, 1, 2, 4, 4]
+
+
+def test_training_stops_when_its_time_budget_is_spent(tiny_model_path, mine, tmp_path):
+    result = finetune(tiny_model_path, [str(mine)], tmp_path / "p.pt", FinetuneConfig(train_seconds=0, report_words=20), Progress("jsonl", io.StringIO()))
+    assert result["stopped"] == "time" and result["steps"] == 1

@@ -16,9 +16,14 @@ What it does, in order:
    of train.py) and evaluates the held-out bits/char `EVALS` times over the run, keeping the best
    weights and stopping early after `patience` evaluations without improvement. The best weights
    may be the base's own (step 0): the personal model is then never worse on the held-out text.
+   Training also stops when its time budget (`train_seconds`, 7 minutes) is spent, so that a
+   run takes at most about 10 minutes on a slow machine whatever the input.
 4. Measures the best weights on the held-out text, reports before/after (bits/char, next-word
-   top-3, keystroke savings at k=3 under the exact rules, from `evaluate`), and writes F2
-   atomically, readable only by the user, with the sha256 of the base file.
+   top-3, keystroke savings at k=3 under the exact rules, from `evaluate`, through the live
+   engine), and writes F2 atomically, readable only by the user, with the sha256 of the base
+   file. The engine simulation costs ~20 ms a keystroke with a real model on one core, so the
+   report covers the held-out lines that the base model gets through in `report_seconds` (at
+   most `report_words`), the same lines before and after.
 
 Forgetting general English is held off three ways, cheapest first:
 
@@ -61,8 +66,8 @@ and by event:
     done       out, sha256 (of F2), before and after ({"bpc", "top3", "ksr", "chars"}: bits per
                character, next-word top-3 accuracy and keystroke savings at k=3 under the exact
                rules as fractions, on the same held-out sample of "chars" characters), steps
-               (taken), best_step (the weights kept; 0 = the base's), stopped ("early" |
-               "finished"), seconds
+               (taken), best_step (the weights kept; 0 = the base's), stopped ("finished" | "early":
+               no more held-out improvement | "time": the time budget was spent), seconds
     error      message (one line; also on stderr); exit status 1
     cancelled  message; exit status 130, F2 untouched
 
@@ -96,7 +101,7 @@ from foretype.model.predictor import Predictor
 from foretype.model.tokenizer import Tokenizer
 
 from .config import TrainConfig
-from .evaluate import evaluate_text, first_words
+from .evaluate import Totals, evaluate_text, first_words
 from .prepare import DOC_SEPARATOR, encode_stream
 from .textfiles import Skipped, expand_inputs, read_text_file, split_documents
 from .train import TokenStreams, evaluate_bpc, lr_at
@@ -109,6 +114,7 @@ HELD_OUT_FRACTION = 0.15
 MAX_UNKNOWN_SHARE = 0.3  # a file with more non-space characters unknown to the tokenizer is "another script"
 SCRIPT_SAMPLE_CHARS = 100_000
 MAX_SKIP_WARNINGS = 20  # a folder of thousands of images should not print thousands of lines
+STOPPED = {"finished": "all", "early": "stopped early", "time": "time budget spent"}
 TRAIN_COST = 3.6  # a training token costs this many held-out evaluation tokens (measured on one core), for the first ETA
 
 
@@ -130,7 +136,9 @@ class FinetuneConfig:
     evals: int = 8  # held-out evaluations over a full run
     patience: int = 2  # stop after this many evaluations without improvement
     eval_tokens: int = 40_000  # held-out tokens scored at each evaluation
-    report_words: int = 2_000  # held-out words typed by the KSR / top-3 simulation, before and after
+    train_seconds: float = 420.0  # time budget of the training phase, held-out evaluations included
+    report_words: int = 2_000  # held-out words typed by the KSR / top-3 simulation, before and after,
+    report_seconds: float = 45.0  # or as many as the base model's simulation gets through in this time
     seed: int = 1337
 
 
@@ -274,17 +282,37 @@ class Progress:
 
 # ---------------------------------------------------------------- evaluation
 
-def held_out_figures(model: LSTMLanguageModel, tokenizer: Tokenizer, text: str, quantize: str | None, on_chars=None) -> dict:
-    """Bits/char, next-word top-3 and KSR (k=3, exact rules) on ``text``, by `evaluate` through the live engine as the app runs it.
+def report_pieces(docs: list[str], max_words: int) -> list[str]:
+    """The held-out lines the engine's figures are measured on, in order, up to ``max_words`` words in all."""
+    pieces, words = [], 0
+    for line in (line for doc in docs for line in doc.split("\n") if line.strip()):
+        if words >= max_words:
+            break
+        pieces.append(first_words(line, max_words - words))
+        words += len(pieces[-1].split())
+    return pieces
 
-    ``on_chars(n)`` is told each time the simulation has typed n more characters of ``text``.
+
+def held_out_figures(model: LSTMLanguageModel, tokenizer: Tokenizer, pieces: list[str], quantize: str | None,
+                     max_seconds: float = math.inf, on_chars=None) -> tuple[dict, int]:
+    """Bits/char, next-word top-3 and KSR (k=3, exact rules) by `evaluate` through the live engine as the app runs it.
+
+    Measures the pieces in order until ``max_seconds`` have passed (at least one piece); returns the
+    figures and how many pieces they cover, so that a second model can be measured on the same ones.
+    ``on_chars(n)`` is told each time the simulation has typed n more characters.
     """
     threads = torch.get_num_threads()
     predictor = Predictor(model, tokenizer, quantize)  # sets one thread: right for the app, not for training
-    figures = evaluate_text(predictor, text, 3, on_chars).metrics()
+    totals, started, n = Totals(), time.monotonic(), 0
+    for piece in pieces:
+        totals.add(evaluate_text(predictor, piece, 3, on_chars))
+        n += 1
+        if time.monotonic() - started > max_seconds:
+            break
+    figures = totals.metrics()
     torch.set_num_threads(threads)
     model.train()  # Predictor put it in eval mode
-    return {"bpc": figures["bpc"], "top3": figures["top3"], "ksr": figures["ksr"]["exact"]["3"], "chars": figures["chars"]}
+    return {"bpc": figures["bpc"], "top3": figures["top3"], "ksr": figures["ksr"]["exact"]["3"], "chars": figures["chars"]}, n
 
 
 # ---------------------------------------------------------------- fine-tuning
@@ -338,36 +366,36 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
     best_state, best_step = {k: v.clone() for k, v in model.state_dict().items()}, 0
     scored = min(len(held_out_tokens), config.eval_tokens)
     estimated_training = TRAIN_COST * total * batch * config.seq_len * eval_seconds / scored + config.evals * eval_seconds
-    sample = first_words(DOC_SEPARATOR.join(text.held_out_docs), config.report_words)
+    pieces = report_pieces(text.held_out_docs, config.report_words)
     step = 0
 
-    def report(phase: str, message: str, then: float) -> tuple[dict, float]:
+    def report(phase: str, message: str, pieces: list[str], max_seconds: float, then: float) -> tuple[dict, int, float]:
         """The engine's held-out figures for the current weights; ``then``: seconds of work expected after this one."""
         progress.set_phase(phase, message)
-        t0 = time.monotonic()
-        typed = 0
+        t0, chars, typed = time.monotonic(), sum(map(len, pieces)), 0
 
         def on_chars(n: int) -> None:
             nonlocal typed
             typed += n
-            done = max(typed / len(sample), 0.01)
-            expected = (time.monotonic() - t0) / done
-            eta = expected * (1 - done) + then + (expected if phase == "evaluating-base" else 0.0)
+            elapsed = time.monotonic() - t0
+            expected = min(elapsed / max(typed / chars, 0.01), max(max_seconds, elapsed))
+            eta = expected - elapsed + then + (expected if phase == "evaluating-base" else 0.0)
             progress.update(step, total, eta, {})
 
-        figures = held_out_figures(model, tokenizer, sample, base.quantize, on_chars)
-        return figures, time.monotonic() - t0
+        figures, n = held_out_figures(model, tokenizer, pieces, base.quantize, max_seconds, on_chars)
+        return figures, n, time.monotonic() - t0
 
-    before, report_seconds = report("evaluating-base", f"measuring the base model on {len(sample):,} held-out characters", estimated_training)
+    before, n_pieces, report_seconds = report("evaluating-base", "measuring the base model on the held-out text", pieces,
+                                              config.report_seconds, min(estimated_training, config.train_seconds))
 
-    # training
+    # training: until the step or time budget is spent, or the held-out text stops improving
     progress.set_phase("training", f"fine-tuning: at most {total} steps, held-out {best_bpc:.3f} bits/char before")
     params = list(model.parameters())
     base_params = [p.detach().clone() for p in params]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0, betas=(0.9, 0.99))
     state = model.init_state(batch)
     model.train()
-    train_seconds, bad_evals, stopped = 0.0, 0, "finished"
+    started, train_seconds, bad_evals, stopped = time.monotonic(), 0.0, 0, "finished"
     metrics: dict = {"held_out_bpc": best_bpc, "best_bpc": best_bpc}
     while step < total:
         t = time.monotonic()
@@ -389,7 +417,8 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
         train_seconds += time.monotonic() - t
         metrics.update(loss=loss.item(), lr=lr)
 
-        evaluate_now = step % eval_every == 0 or step == total
+        out_of_time = time.monotonic() - started + eval_seconds > config.train_seconds
+        evaluate_now = step % eval_every == 0 or step == total or out_of_time
         if evaluate_now:
             t = time.monotonic()
             bpc = evaluate_bpc(model, held_out_tokens, held_out_cpt, config.eval_tokens, "cpu")
@@ -402,17 +431,18 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
             metrics.update(held_out_bpc=bpc, best_bpc=best_bpc)
             if progress.bar is not None:
                 progress.bar.write(f"step {step}: held-out {bpc:.3f} bits/char (best {best_bpc:.3f} at step {best_step})")
-            if bad_evals >= config.patience and step < total:
-                stopped = "early"
-        evals_left = (total - step) // eval_every
-        eta = (total - step) * train_seconds / step + evals_left * eval_seconds + report_seconds
-        progress.update(step, total, eta, metrics, force=evaluate_now)
-        if stopped == "early":
+            if step < total:
+                stopped = "time" if out_of_time else "early" if bad_evals >= config.patience else stopped
+        left = (total - step) * train_seconds / step + (total - step) // eval_every * eval_seconds
+        eta = min(left, config.train_seconds - (time.monotonic() - started)) + report_seconds
+        progress.update(step, total, max(eta, report_seconds), metrics, force=evaluate_now)
+        if stopped != "finished":
             break
 
-    # after
+    # after: the best weights, on the same held-out pieces as the base
     model.load_state_dict(best_state)
-    after, _ = report("evaluating", f"measuring the personal model (step {best_step}) on the held-out text", 0.0)
+    after, _, _ = report("evaluating", f"measuring the personal model (step {best_step}) on the held-out text", pieces[:n_pieces],
+                         math.inf, 0.0)
     progress.set_phase("saving", f"writing {out_path}")
     progress.update(step, total, 0.0, {}, force=True)
     summary = {
@@ -466,6 +496,6 @@ def run(args) -> int:
         return 0
     print(f"held-out text ({a['chars']:,} characters): keystroke savings {b['ksr']:.1%} -> {a['ksr']:.1%}, "
           f"next-word top-3 {b['top3']:.1%} -> {a['top3']:.1%}, {b['bpc']:.3f} -> {a['bpc']:.3f} bits/char; "
-          f"{result['steps']} steps ({'stopped early' if result['stopped'] == 'early' else 'all'}), "
+          f"{result['steps']} steps ({STOPPED[result['stopped']]}), "
           f"kept step {result['best_step']}, {result['seconds']:.0f} s -> {args.out}")
     return 0
