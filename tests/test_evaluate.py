@@ -11,7 +11,7 @@ import torch
 
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
 from foretype.model.modelfile import load_model_file
-from foretype.training.evaluate import WORD, EvalError, accepted_length, first_words, run, simulate, text_bits
+from foretype.training.evaluate import WORD, EvalError, accepted_length, first_words, run, simulate, text_bits, worth_asking
 
 # 24 characters, 6 words. An always-right user:
 #   "Hi" accept (the comma follows: no space), "," typed, " the " accept (a prediction after the comma
@@ -107,7 +107,7 @@ def test_case_counts_only_under_exact_rules():
     assert (shouting.hits["top1"], shouting.hits["top1_nocase"]) == (0, 6)
 
 
-def test_each_position_is_asked_once_with_a_prefix_of_the_text():
+def test_each_position_is_asked_once_and_only_where_a_suggestion_could_help():
     asked = []
     right = right_words(TEXT, at_start=False)
 
@@ -118,6 +118,16 @@ def test_each_position_is_asked_once_with_a_prefix_of_the_text():
     simulate(TEXT, suggest)
     assert len(asked) == len(set(asked))
     assert all(TEXT.startswith(before) for before in asked)
+    assert "Hi, " in asked and "Hi," in asked  # a word start, and a space after punctuation (" the ")
+    assert "Hi" not in asked and "Hi, the cat" not in asked and "Hi, the cat sat." not in asked  # ",", " ", "\n"
+
+
+@pytest.mark.parametrize("text, pos, expected", [
+    ("the cat", 0, True), ("the cat", 2, True), ("it's", 2, True), ("the cat", 3, False),
+    ("Hi, you", 3, True), ("Hi, you", 2, False), ("Hi,\nyou", 3, False), ("Hi, 42", 3, True), ("Hi. ", 3, False),
+])
+def test_worth_asking(text, pos, expected):
+    assert worth_asking(text, pos) == expected
 
 
 def test_first_words():

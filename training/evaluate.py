@@ -80,6 +80,22 @@ def accepted_length(text: str, pos: int, insert: str) -> int:
     return 0
 
 
+def worth_asking(text: str, pos: int) -> bool:
+    """Whether a suggestion at ``pos`` could save a keystroke, given that suggestions insert the rest of a word.
+
+    An insert is the rest of a word and a space, with a leading space only for a prediction right
+    after punctuation ("Hello," -> " world "). So one can help only where the text goes on with a word
+    character, or with a space and a word after punctuation. Elsewhere (punctuation, a newline, the
+    space after a finished word: nothing left to complete) the user types the character anyway, and
+    the engine, whose search is the cost of the whole evaluation, is not asked.
+    """
+    c = text[pos]
+    if continues_word(c):
+        return True
+    after_punctuation = pos > 0 and not continues_word(text[pos - 1]) and not text[pos - 1].isspace()
+    return c == " " and after_punctuation and pos + 1 < len(text) and continues_word(text[pos + 1])
+
+
 @dataclass(frozen=True)
 class Typing:
     """What the simulated user did on one text, under both rules."""
@@ -113,7 +129,8 @@ def simulate(text: str, suggest: Suggest, ks: Sequence[int] = KS, accuracy_k: in
 
     Accepted text always matches the real text, so the text before the cursor is always a prefix of
     ``text``, whatever was accepted before: suggestions depend on the cursor position alone. Each
-    position is asked about once, with the most suggestions needed; smaller k use the first k.
+    position is asked about once (and only if `worth_asking`), with the most suggestions needed;
+    smaller k use the first k.
     """
     depth = max([*ks, accuracy_k])
     asked: dict[int, list[tuple[str, str]]] = {}
@@ -127,7 +144,8 @@ def simulate(text: str, suggest: Suggest, ks: Sequence[int] = KS, accuracy_k: in
     for k in sorted(ks):  # smallest k first: it stops at the most positions, in order; larger k ask nothing new
         pos = keys = 0
         while pos < len(text):
-            pos += next((n for _, insert in at(pos)[:k] if (n := accepted_length(text, pos, insert))), 1)
+            shown = at(pos)[:k] if worth_asking(text, pos) else []
+            pos += next((n for _, insert in shown if (n := accepted_length(text, pos, insert))), 1)
             keys += 1
         exact[k] = keys
 
