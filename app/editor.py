@@ -12,6 +12,7 @@ class Editor(QPlainTextEdit):
         self._ghost_text = ""
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setTabChangesFocus(False)
+        self.document().setDocumentMargin(10)
         self.setPlaceholderText("Start typing; suggestions appear below. Tab accepts the first.")
 
     def ghost_text(self) -> str:

@@ -99,6 +99,7 @@ class PredictionService(QThread):
         started = time.perf_counter()
         try:
             self._predictor = self._loader(path)
+            self._predictor.suggest(1)  # first calls into torch are slow: pay for them now, not on a keystroke
         except Exception as e:
             message = str(e) if isinstance(e, ForetypeError) else f"{type(e).__name__}: {e}"
             log.warning("model %s failed to load: %s", path or "default", message)

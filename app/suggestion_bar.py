@@ -29,6 +29,7 @@ class SuggestionBar(QWidget):
 
     def set_slots(self, slots: int) -> None:
         for button in self._buttons:
+            self._layout.removeWidget(button)
             button.deleteLater()
         self._buttons = []
         for i in range(slots):
@@ -51,6 +52,9 @@ class SuggestionBar(QWidget):
             font = button.font()
             font.setBold(i == 0)
             button.setFont(font)
+
+    def slots(self) -> int:
+        return len(self._buttons)
 
     def words(self) -> list[str]:
         return [b.text().replace("&&", "&") for b in self._buttons if b.isEnabled()]

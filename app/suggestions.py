@@ -51,6 +51,7 @@ class SuggestionController(QObject):
         self.accepted_chars = 0  # characters inserted by accepted suggestions
         self.seq = 0  # number of the latest request; answers to others are stale
         self._hidden = False  # Esc: hide until the next edit or cursor move
+        self._fresh = False  # the shown suggestions are for the text as it is now
         self._inserting = False  # our own edit: keep the acceptance state
         self._acceptance: Acceptance | None = None
         self._auto_space_end: int | None = None  # cursor position right after a space we inserted
@@ -83,6 +84,7 @@ class SuggestionController(QObject):
 
     def show(self, suggestions: list) -> None:
         self.suggestions = suggestions
+        self._fresh = True
         self.bar.set_words([s.word for s in suggestions])
         self.editor.set_ghost_text(self._ghost_text())
 
@@ -94,9 +96,15 @@ class SuggestionController(QObject):
         return True
 
     def accept(self, index: int) -> bool:
-        """Insert suggestion ``index``; False if there is none (the key then does what it normally does)."""
+        """Insert suggestion ``index``; False if there is none (the key then does what it normally does).
+
+        Suggestions shown for an earlier text (the answer for the latest keystroke is not in yet) would
+        insert the wrong rest of the word: the key is swallowed instead.
+        """
         if index >= len(self.suggestions):
             return False
+        if not self._fresh:
+            return True
         insert = self.suggestions[index].insert
         cursor = self.editor.textCursor()
         cursor.clearSelection()
@@ -169,6 +177,8 @@ class SuggestionController(QObject):
         if not self._inserting:
             self._acceptance = self._auto_space_end = None
         self._hidden = False
+        self._fresh = False
+        self.editor.set_ghost_text("")  # it would be drawn at the wrong place until the answer comes
         self._request_timer.start()
 
     def _on_suggestions(self, seq: int, suggestions: list, latency_ms: float) -> None:

@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         if not (self.settings.font and font.fromString(self.settings.font)):
             font.setPointSize(max(font.pointSize(), 12))
         self.editor.setFont(font)
-        if len(self.bar.words()) != self.settings.suggestions:
+        if self.bar.slots() != self.settings.suggestions:
             self.bar.set_slots(self.settings.suggestions)
         self.controller.request()
 
@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_ready(self, name: str) -> None:
         self.model_label.setText(f"Model: {name}")
-        self.statusBar().showMessage(f"Model {name} ready", 3000)
+        self.statusBar().showMessage(f"Loaded {name}", 3000)
 
     def _on_model_failed(self, message: str) -> None:
         self.model_label.setText("No model")

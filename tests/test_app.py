@@ -33,7 +33,8 @@ class FakePredictor:
     def __init__(self, gate: threading.Event | None = None):
         self.gate = gate
         self.entered = threading.Event()
-        self.texts: list[str] = []
+        self.texts: list[str] = []  # every text given to set_text
+        self.text = ""  # like a new Predictor: the empty document
 
     def set_text(self, text: str) -> None:
         self.texts.append(text)
@@ -179,22 +180,29 @@ def test_escape_hides_the_suggestions_until_the_next_keystroke(make_window, qtbo
 
 def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make_window, qtbot):
     gate = threading.Event()
+    gate.set()
     fake = FakePredictor(gate)
     window = make_window(loader=lambda path: fake)
+    wait_words(qtbot, window, ["one", "two", "three"])
+    gate.clear()
+    fake.entered.clear()
+    fake.texts.clear()
     shown = []
     window.service.suggestions_ready.connect(lambda *_: shown.append(window.bar.words()))
-    qtbot.waitUntil(fake.entered.is_set)  # the worker is now stuck predicting for the empty text
-    for i, char in enumerate("hello"):
+    qtbot.keyClick(window.editor, "h")
+    qtbot.waitUntil(fake.entered.is_set)  # the worker is now stuck predicting for "h"
+    for i, char in enumerate("ello"):
         seq = window.controller.seq
         qtbot.keyClick(window.editor, char)
-        assert window.editor.toPlainText() == "hello"[: i + 1]
+        assert window.editor.toPlainText() == "hello"[: i + 2]
         qtbot.waitUntil(lambda: window.controller.seq > seq)  # the request went out, and typing goes on
-    assert window.bar.words() == []
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # the shown words are stale: nothing is inserted
+    assert window.editor.toPlainText() == "hello"
     gate.set()
     wait_words(qtbot, window, ["helloa", "hellob", "helloc"])
-    assert fake.texts == ["", "hello"]  # the requests for "h" ... "hell" were dropped unseen
-    assert shown[0] == []  # the answer for the empty text arrived and was ignored
-    assert ["one", "two", "three"] not in shown
+    assert fake.texts == ["h", "hello"]  # the requests for "he" ... "hell" were dropped unseen
+    assert shown[0] == ["one", "two", "three"]  # the answer for "h" arrived and was ignored
+    assert ["ha", "hb", "hc"] not in shown
 
 
 def test_open_and_save_round_trip(make_window, qtbot, tmp_path):
