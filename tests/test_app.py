@@ -44,10 +44,14 @@ class FakePredictor:
         self.entered.set()
         if self.gate is not None:
             self.gate.wait()
-        partial = self.text.split()[-1] if self.text and not self.text[-1].isspace() else ""
-        if partial:
-            return [Suggestion(partial + c, c + " ", -1.0 - i, "completion") for i, c in enumerate("abcde"[:k])]
-        return [Suggestion(w, w + " ", -1.0 - i, "prediction") for i, w in enumerate(PREDICTIONS[:k])]
+        return fake_suggestions(self.text, k)
+
+
+def fake_suggestions(text: str, k: int = 3) -> list[Suggestion]:
+    partial = text.split()[-1] if text and not text[-1].isspace() else ""
+    if partial:
+        return [Suggestion(partial + c, c + " ", -1.0 - i, "completion") for i, c in enumerate("abcde"[:k])]
+    return [Suggestion(w, w + " ", -1.0 - i, "prediction") for i, w in enumerate(PREDICTIONS[:k])]
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +90,14 @@ def wait_words(qtbot, window: MainWindow, words: list[str]) -> None:
     qtbot.waitUntil(lambda: window.bar.words() == words, timeout=5000)
 
 
+def type_then_press(qtbot, window: MainWindow, text: str, key=Qt.Key.Key_Tab, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """Type ``text``, wait until the fake's suggestions for the text before the cursor show, press ``key``."""
+    type_text(qtbot, window, text)
+    before = window.editor.toPlainText()[: window.editor.textCursor().position()]
+    wait_words(qtbot, window, [s.word for s in fake_suggestions(before)])
+    qtbot.keyClick(window.editor, key, modifier)
+
+
 def test_typing_a_phrase_shows_completions_from_the_model(make_window, qtbot, tiny_model_path):
     window = make_window(loader=load_predictor, model=str(tiny_model_path))
     type_text(qtbot, window, "I like the bo")
@@ -99,12 +111,9 @@ def test_typing_a_phrase_shows_completions_from_the_model(make_window, qtbot, ti
 
 def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot):
     window = make_window()
-    type_text(qtbot, window, "hel")
-    wait_words(qtbot, window, ["hela", "helb", "helc"])
-    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_then_press(qtbot, window, "hel")
     assert window.editor.toPlainText() == "hela "
-    wait_words(qtbot, window, ["one", "two", "three"])
-    qtbot.keyClick(window.editor, Qt.Key.Key_2, ACCEPT_MODIFIER)
+    type_then_press(qtbot, window, "", Qt.Key.Key_2, ACCEPT_MODIFIER)
     assert window.editor.toPlainText() == "hela two "
     type_text(qtbot, window, "wo")
     wait_words(qtbot, window, ["woa", "wob", "woc"])
@@ -116,9 +125,7 @@ def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot)
 
 def test_backspace_right_after_accepting_undoes_the_acceptance(make_window, qtbot):
     window = make_window()
-    type_text(qtbot, window, "hel")
-    wait_words(qtbot, window, ["hela", "helb", "helc"])
-    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_then_press(qtbot, window, "hel")
     assert window.editor.toPlainText() == "hela "
     qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
     assert window.editor.toPlainText() == "hel"
@@ -129,9 +136,7 @@ def test_backspace_right_after_accepting_undoes_the_acceptance(make_window, qtbo
 
 def test_backspace_after_other_typing_deletes_one_character(make_window, qtbot):
     window = make_window()
-    type_text(qtbot, window, "hel")
-    wait_words(qtbot, window, ["hela", "helb", "helc"])
-    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_then_press(qtbot, window, "hel")
     type_text(qtbot, window, "x")
     qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
     assert window.editor.toPlainText() == "hela "
@@ -139,9 +144,7 @@ def test_backspace_after_other_typing_deletes_one_character(make_window, qtbot):
 
 def test_punctuation_after_an_accepted_word_takes_the_place_of_its_space(make_window, qtbot):
     window = make_window()
-    type_text(qtbot, window, "hel")
-    wait_words(qtbot, window, ["hela", "helb", "helc"])
-    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_then_press(qtbot, window, "hel")
     type_text(qtbot, window, ",")
     assert window.editor.toPlainText() == "hela, "
     type_text(qtbot, window, "x.")  # not after an accepted word: typed as is
@@ -161,17 +164,13 @@ def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(mak
 
     window.settings.auto_space = False
     window.editor.setPlainText("")
-    type_text(qtbot, window, "wo")
-    wait_words(qtbot, window, ["woa", "wob", "woc"])
-    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_then_press(qtbot, window, "wo")
     assert window.editor.toPlainText() == "woa"
 
 
 def test_escape_hides_the_suggestions_until_the_next_keystroke(make_window, qtbot):
     window = make_window()
-    type_text(qtbot, window, "hel")
-    wait_words(qtbot, window, ["hela", "helb", "helc"])
-    qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
+    type_then_press(qtbot, window, "hel", Qt.Key.Key_Escape)
     assert window.bar.words() == [] and window.editor.ghost_text() == ""
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # nothing to accept: Tab types a tab
     assert window.editor.toPlainText() == "hel\t"
@@ -288,7 +287,7 @@ def test_without_any_model_the_editor_works_and_says_why(qtbot):
 def test_number_of_suggestions_follows_the_settings(make_window, qtbot):
     window = make_window(settings=Settings(suggestions=5))
     type_text(qtbot, window, "a ")
-    wait_words(qtbot, window, PREDICTIONS)
+    wait_words(qtbot, window, PREDICTIONS)  # five slots, all filled
     qtbot.keyClick(window.editor, Qt.Key.Key_5, ACCEPT_MODIFIER)
     assert window.editor.toPlainText() == "a five "
 
