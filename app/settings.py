@@ -35,7 +35,13 @@ def personal_model_path() -> Path:
 
 
 def draft_path() -> Path:
+    """This session's autosaved unsaved text."""
     return data_dir() / "draft.json"
+
+
+def previous_draft_path() -> Path:
+    """A draft left by a session that ended without saving, kept until the user restores or discards it."""
+    return data_dir() / "draft-previous.json"
 
 
 @dataclass

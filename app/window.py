@@ -25,7 +25,7 @@ from foretype.model.files import atomic_write_text
 
 from .editor import Editor
 from .service import PredictionService, load_predictor
-from .settings import Settings, draft_path
+from .settings import Settings, draft_path, previous_draft_path
 from .settings_dialog import SettingsDialog
 from .suggestion_bar import SuggestionBar
 from .suggestions import SuggestionController
@@ -133,7 +133,6 @@ class MainWindow(QMainWindow):
         self.model_override = model_override
         self.path: Path | None = None
         self._draft_dirty = False
-        self._offered_draft: dict | None = None
 
         self.editor = Editor(self)
         self.bar = SuggestionBar(settings.suggestions, self)
@@ -320,30 +319,47 @@ class MainWindow(QMainWindow):
         draft_path().unlink(missing_ok=True)
 
     def _offer_draft(self) -> None:
+        """Offer the text a crashed or killed session left; it moves aside so this session's autosave cannot overwrite it."""
         try:
-            draft = json.loads(draft_path().read_text(encoding="utf-8"))
-            text, path, saved = str(draft["text"]), str(draft["path"]), float(draft["time"])
+            draft_path().replace(previous_draft_path())
         except FileNotFoundError:
+            pass  # no new one; an offer the user left open last time may still be there
+        except OSError as e:
+            log.warning("could not keep the previous draft: %s", e)
             return
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            log.warning("ignoring a broken draft: %s", e)
+        draft = self._read_previous_draft()
+        if draft is None:
             return
-        if not text:
-            return
-        self._offered_draft = {"text": text, "path": path}
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(saved))
-        name = Path(path).name if path else "an untitled document"
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(draft["time"]))
+        name = Path(draft["path"]).name if draft["path"] else "an untitled document"
         self.info.show_message(f"Foretype was closed without saving {name} ({when}). Restore that text?",
-                               {"Restore": self.restore_draft, "Discard": self._discard_draft})
+                               {"Restore": self.restore_draft, "Discard": self._discard_previous_draft})
 
     def restore_draft(self) -> None:
-        draft, self._offered_draft = self._offered_draft, None
+        draft = self._read_previous_draft()
         if draft is None:
             return
         self.editor.setPlainText(draft["text"])
         self.path = Path(draft["path"]) if draft["path"] else None
         self.editor.document().setModified(True)
         self._update_title()
+        self._discard_previous_draft()
+
+    @staticmethod
+    def _read_previous_draft() -> dict | None:
+        try:
+            draft = json.loads(previous_draft_path().read_text(encoding="utf-8"))
+            draft = {"text": str(draft["text"]), "path": str(draft["path"]), "time": float(draft["time"])}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            log.warning("ignoring a broken draft: %s", e)
+            return None
+        return draft if draft["text"] else None
+
+    @staticmethod
+    def _discard_previous_draft() -> None:
+        previous_draft_path().unlink(missing_ok=True)
 
     def _on_contents_changed(self) -> None:
         self._draft_dirty = True
@@ -410,7 +426,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._autosave_timer.stop()
-        if self._offered_draft is None:  # a draft still on offer is kept for next time
-            self._discard_draft()
+        self._discard_draft()
         self.service.stop()
         event.accept()

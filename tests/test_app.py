@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from foretype.app import window as window_module
 from foretype.app.service import load_predictor
-from foretype.app.settings import Settings, draft_path
+from foretype.app.settings import Settings, draft_path, previous_draft_path
 from foretype.app.suggestion_bar import ACCEPT_MODIFIER
 from foretype.app.window import MainWindow
 from foretype.model.errors import ForetypeError
@@ -236,10 +236,25 @@ def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, mo
     window = make_window()
     assert window.info.isVisible()
     assert "closed without saving" in window.info.label.text()
+    type_text(qtbot, window, "new text")  # autosaved on its own: the offered draft is not overwritten
+    qtbot.waitUntil(lambda: draft_path().is_file() and json.loads(draft_path().read_text())["text"] == "new text")
     qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
     assert window.editor.toPlainText() == "Do not lose me"
     assert window.isWindowModified()
     assert not window.info.isVisible()
+    assert not previous_draft_path().exists()
+
+
+def test_a_draft_offer_left_open_is_made_again_next_time(make_window, qtbot):
+    draft_path().parent.mkdir(parents=True)
+    draft_path().write_text(json.dumps({"text": "old", "path": "", "time": 0}))
+    first = make_window()
+    assert first.info.isVisible()
+    first.close()
+    second = make_window()
+    assert second.info.isVisible()
+    qtbot.mouseClick(second.info.button("Discard"), Qt.MouseButton.LeftButton)
+    assert not previous_draft_path().exists() and second.editor.toPlainText() == ""
 
 
 def test_a_saved_document_leaves_no_draft(make_window, qtbot, tmp_path, monkeypatch):
