@@ -77,7 +77,7 @@ def test_progress_stream_follows_the_documented_schema(finetuned):
     assert all({"event", "phase", "elapsed"} <= line.keys() for line in lines)
     start, done = lines[0], lines[-1]
     assert start["event"] == "start" and start["files"] == 1 and start["truncated"] is False
-    assert [s["reason"] for s in start["skipped"]] == ["not a plain-text file type (.jpg)"]
+    assert [s["reason"] for s in start["skipped"]] == ["not a plain-text file type (.jpg)"] and start["skipped_total"] == 1
     assert start["train_chars"] > 5 * start["held_out_chars"] > 0 and start["total"] > 0
     assert done["event"] == "done" and done["out"] == str(out)
     assert {k: done[k] for k in result} == result
@@ -152,6 +152,11 @@ def test_bad_input_is_refused_in_one_line(tiny_model_path, tmp_path, files, mess
         finetune(tiny_model_path, [str(tmp_path)], tmp_path / "out.pt", FAST, Progress("jsonl", io.StringIO()))
     assert "\n" not in str(e.value)
     assert not (tmp_path / "out.pt").exists()
+
+
+def test_an_output_folder_is_refused_before_training(tiny_model_path, mine, tmp_path):
+    with pytest.raises(FinetuneError, match="is a folder; give the personal model a file name"):
+        finetune(tiny_model_path, [str(mine)], tmp_path, FAST, Progress("jsonl", io.StringIO()))
 
 
 def test_command_line_error_is_one_line_and_a_jsonl_event(tiny_model_path, tmp_path):

@@ -54,8 +54,8 @@ as written. Log messages go to stderr, never into the stream. Every object has
 
 and by event:
 
-    start      once, after reading: files (int, files read), skipped ([{"path", "reason"}]),
-               truncated (bool: the input cap was hit), train_chars, held_out_chars (int),
+    start      once, after reading: files (int, files read), skipped ([{"path", "reason"}], the
+               first 100), skipped_total (int), truncated (bool: the input cap was hit), train_chars, held_out_chars (int),
                total (int: training steps at most), base, out (paths), base_sha256
     progress   step, total (training steps done / at most; both 0 before training), eta
                (seconds left for the whole command, null until it can be measured), fraction
@@ -114,6 +114,7 @@ HELD_OUT_FRACTION = 0.15
 MAX_UNKNOWN_SHARE = 0.3  # a file with more non-space characters unknown to the tokenizer is "another script"
 SCRIPT_SAMPLE_CHARS = 100_000
 MAX_SKIP_WARNINGS = 20  # a folder of thousands of images should not print thousands of lines
+MAX_SKIPPED_LISTED = 100  # nor make a "start" line of megabytes
 STOPPED = {"finished": "all", "early": "stopped early", "time": "time budget spent"}
 TRAIN_COST = 3.6  # a training token costs this many held-out evaluation tokens (measured on one core), for the first ETA
 
@@ -324,11 +325,20 @@ def pull_toward(params: list[torch.Tensor], base: list[torch.Tensor], amount: fl
             p.lerp_(p0, amount)
 
 
+def check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise FinetuneError(f"{path} is a folder; give the personal model a file name")
+    folder = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+    if not os.access(folder, os.W_OK):
+        raise FinetuneError(f"cannot write to {folder}")
+
+
 def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: str | os.PathLike,
              config: FinetuneConfig = FinetuneConfig(), progress: Progress | None = None) -> dict:
     """Fine-tune the base model on the user's files and write the personal model; returns the "done" record."""
     progress = progress or Progress()
     base_path, out_path = Path(base_path or default_model_path()), Path(out_path)
+    check_writable(out_path)  # now, not after ten minutes of training
     base = load_model_file(base_path)
     model, tokenizer = base.model, base.tokenizer
     torch.manual_seed(config.seed)
@@ -351,8 +361,8 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
     eval_every = max(1, math.ceil(total / config.evals))
     schedule = TrainConfig(lr=config.lr, min_lr=config.min_lr, warmup_steps=min(config.warmup_steps, total // 4 + 1), max_steps=total)
 
-    progress.emit("start", files=text.files, skipped=[{"path": str(s.path), "reason": s.reason} for s in text.skipped],
-                  truncated=text.truncated, train_chars=text.train_chars, held_out_chars=text.held_out_chars, total=total,
+    progress.emit("start", files=text.files, skipped=[{"path": str(s.path), "reason": s.reason} for s in text.skipped[:MAX_SKIPPED_LISTED]],
+                  skipped_total=len(text.skipped), truncated=text.truncated, train_chars=text.train_chars, held_out_chars=text.held_out_chars, total=total,
                   base=str(base_path), out=str(out_path), base_sha256=base.sha256)
     if text.truncated:
         progress.warning(f"read only the first {MAX_INPUT_BYTES // 2**20} MB of the input; the rest was left out")
