@@ -274,15 +274,19 @@ def evaluate_text(predictor: Predictor, text: str, k: int = 3, progress: Callabl
 def format_table(report: dict, k: int, rules: str) -> str:
     """The human-readable report: one row per file and one for all, KSR under the chosen rules."""
     top = f"top{k}"
-    header = f"{'file':<32} {'words':>7} {'bpc':>6} {'top1':>6} {top:>6} {'KSR@1':>6} {'KSR@3':>6} {'KSR@5':>6} {'p50 ms':>7} {'p95 ms':>7} {'words/s':>8}"
-    rows = [f"model {report['model']}, KSR under the {rules!r} rules", header]
-    for name, m in [*report["files"].items(), ("overall", report["overall"])]:
+    rows = [(name, m) for name, m in [*report["files"].items(), ("overall", report["overall"])]]
+    width = max(len(name) for name, _ in rows)
+    lines = [
+        f"model {report['model']}, KSR under the {rules!r} rules",
+        f"{'file':<{width}} {'words':>7} {'bpc':>6} {'top1':>6} {top:>6} {'KSR@1':>6} {'KSR@3':>6} {'KSR@5':>6} {'p50 ms':>7} {'p95 ms':>7} {'words/s':>8}",
+    ]
+    for name, m in rows:
         ksr = m["ksr"][rules]
-        rows.append(
-            f"{name[-32:]:<32} {m['words']:>7} {m['bpc']:>6.3f} {m['top1']:>6.1%} {m[top]:>6.1%} "
-            f"{ksr['1']:>6.1%} {ksr['3']:>6.1%} {ksr['5']:>6.1%} {m['latency_ms']['p50']:>7.2f} {m['latency_ms']['p95']:>7.2f} {m['words_per_s']:>8.1f}"
+        lines.append(
+            f"{name:<{width}} {m['words']:>7} {m['bpc']:>6.3f} {m['top1']:>6.1%} {m[top]:>6.1%} {ksr['1']:>6.1%} {ksr['3']:>6.1%} "
+            f"{ksr['5']:>6.1%} {m['latency_ms']['p50']:>7.2f} {m['latency_ms']['p95']:>7.2f} {m['words_per_s']:>8.1f}"
         )
-    return "\n".join(rows)
+    return "\n".join(lines)
 
 
 def run(args) -> int:
