@@ -71,6 +71,7 @@ def test_always_right_saves_the_most_possible():
         assert typing.ksr("exact", k) == pytest.approx(BEST_EXACT)
         assert typing.ksr("words", k) == pytest.approx(BEST_WORDS)
     assert typing.hits == {"top1": 6, "top1_nocase": 6, "top3": 6, "top3_nocase": 6}
+    assert simulate(TEXT, right_words(TEXT), accuracy_k=1).hits == {"top1": 6, "top1_nocase": 6}
 
 
 @pytest.mark.parametrize("suggest", [wrong, lambda before: []])

@@ -151,14 +151,15 @@ def simulate(text: str, suggest: Suggest, ks: Sequence[int] = KS, accuracy_k: in
 
     words = [(m.start(), m.group()) for m in WORD.finditer(text)]
     plain = dict.fromkeys(ks, 0)
-    hits = dict.fromkeys((f"top{n}{case}" for n in (1, accuracy_k) for case in ("", "_nocase")), 0)
+    tops = sorted({1, accuracy_k})
+    hits = dict.fromkeys((f"top{n}{case}" for n in tops for case in ("", "_nocase")), 0)
     for start, word in words:
         lower = word.lower()
         for k in sorted(ks):
             typed = next((i for i in range(len(word)) if lower in (w.lower() for w, _ in at(start + i)[:k])), len(word))
             plain[k] += typed + 1
         shown = [w for w, _ in at(start)]
-        for n in (1, accuracy_k):
+        for n in tops:
             hits[f"top{n}"] += word in shown[:n]
             hits[f"top{n}_nocase"] += lower in (w.lower() for w in shown[:n])
     chars = {"exact": len(text), "words": sum(len(word) + 1 for _, word in words)}
