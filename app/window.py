@@ -175,11 +175,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ set-up
 
     def _build_menus(self) -> None:
-        def action(menu, text: str, slot, shortcut=None) -> QAction:
+        def action(menu, text: str, slot, *shortcuts) -> QAction:
             a = menu.addAction(text)
             a.triggered.connect(slot)
-            if shortcut is not None:
-                a.setShortcut(QKeySequence(shortcut))
+            keys = []
+            for s in shortcuts:  # a standard key means all of the platform's bindings for it
+                keys += QKeySequence.keyBindings(s) if isinstance(s, QKeySequence.StandardKey) else [QKeySequence(s)]
+            a.setShortcuts(keys)
             return a
 
         file_menu = self.menuBar().addMenu("&File")
@@ -190,9 +192,9 @@ class MainWindow(QMainWindow):
         action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
         file_menu.addSeparator()
-        action(file_menu, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        action(file_menu, "Se&ttings…", self.open_settings, "Ctrl+,")  # no standard key on Linux
         file_menu.addSeparator()
-        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        action(file_menu, "&Quit", self.close, "Ctrl+Q")
 
         edit_menu = self.menuBar().addMenu("&Edit")
         action(edit_menu, "&Undo", self.editor.undo, QKeySequence.StandardKey.Undo)
@@ -206,7 +208,7 @@ class MainWindow(QMainWindow):
         action(edit_menu, "Find &Next", self.find_bar.find_next, QKeySequence.StandardKey.FindNext)
 
         view_menu = self.menuBar().addMenu("&View")
-        action(view_menu, "&Larger Text", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn)
+        action(view_menu, "&Larger Text", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn, "Ctrl+=")
         action(view_menu, "&Smaller Text", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
 
     def apply_settings(self) -> None:

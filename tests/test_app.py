@@ -323,3 +323,43 @@ def test_settings_round_trip_and_broken_files_give_defaults(tmp_path):
 def test_the_app_module_imports_without_torch():
     code = "import sys, foretype.app.main; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_settings_dialog_changes_apply_at_once_and_persist(make_window, qtbot, tmp_path, monkeypatch, tiny_model_path):
+    from foretype.app.settings_dialog import SettingsDialog
+
+    loaded = []
+    window = make_window(loader=lambda path: loaded.append(path) or FakePredictor())
+
+    def choose(dialog: SettingsDialog) -> int:
+        dialog.suggestions.setValue(2)
+        dialog.ghost_text.setChecked(False)
+        dialog.model.setCurrentIndex(dialog.model.findData("file"))
+        dialog.model_file.setText(str(tiny_model_path))
+        return 1
+
+    monkeypatch.setattr(SettingsDialog, "exec", choose)
+    with qtbot.waitSignal(window.service.model_ready):
+        window.open_settings()
+    assert loaded[-1] == tiny_model_path  # switched without a restart
+    type_text(qtbot, window, "hel")
+    wait_words(qtbot, window, ["hela", "helb"])
+    assert window.editor.ghost_text() == ""
+    saved = Settings.load()
+    assert (saved.suggestions, saved.ghost_text, saved.model, saved.model_file) == (2, False, "file", str(tiny_model_path))
+
+
+def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
+    window = make_window()
+    window.editor.setPlainText("one two one")
+    window.find_bar.open_bar()
+    qtbot.keyClicks(window.find_bar.field, "one")
+    assert window.editor.textCursor().selectionStart() == 0
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return)
+    assert window.editor.textCursor().selectionStart() == 8
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return)  # wraps to the first
+    assert window.editor.textCursor().selectionStart() == 0
+    size = window.editor.font().pointSize()
+    window.zoom(2)
+    assert window.editor.font().pointSize() == size + 2
+    assert Settings.load().font == window.editor.font().toString()
