@@ -162,7 +162,14 @@ def eval_args(model, paths, **kwargs) -> argparse.Namespace:
     return argparse.Namespace(model=str(model), texts=[str(p) for p in paths], k=3, max_words=None, rules="exact", json=True, **kwargs)
 
 
-def test_eval_on_a_tiny_model_is_deterministic(tiny_model_path, tmp_path, capsys):
+@pytest.fixture(params=["tiny_model_path", "tiny_char_model_path"])
+def any_tiny_model_path(request):
+    """Each tiny model in turn: subword and character tokenizers take different paths in the engine."""
+    return request.getfixturevalue(request.param)
+
+
+def test_eval_on_a_tiny_model_is_deterministic(any_tiny_model_path, tmp_path, capsys):
+    tiny_model_path = any_tiny_model_path
     path = tmp_path / "sample.txt"
     path.write_text("The cat read the book. My friend wants some coffee.\nAnna bought a new house, thank you very much.\n")
     reports = []
@@ -177,7 +184,8 @@ def test_eval_on_a_tiny_model_is_deterministic(tiny_model_path, tmp_path, capsys
     assert 0 < metrics["bpc"] < 8
     for rule in ("exact", "words"):
         ksr = metrics["ksr"][rule]
-        assert 0 < ksr["1"] <= ksr["3"] <= ksr["5"] < 1  # the tiny model knows these sentences
+        assert 0 <= ksr["1"] <= ksr["3"] <= ksr["5"] < 1
+        assert ksr["5"] > 0  # the tiny models know these sentences
     for name in ("top1", "top3", "top1_nocase", "top3_nocase"):
         assert 0 <= metrics[name] <= 1
     assert metrics["latency_ms"]["p50"] <= metrics["latency_ms"]["p95"] <= metrics["latency_ms"]["p99"]
