@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     app.setDesktopFileName("foretype")
     window = MainWindow(Settings.load(), model_override=args.model)
     if args.file:
-        window.open_file(args.file)
+        window.open_file(args.file, missing_ok=True)  # `foretype app new.md` starts that file
     window.show()
     app.aboutToQuit.connect(window.service.stop)  # however the loop ends, the thread is joined
     QTimer.singleShot(0, window.start)  # after the first paint: loading the model holds the GIL for a while

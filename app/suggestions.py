@@ -27,8 +27,8 @@ NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 class Acceptance:
     """The last accepted suggestion, while nothing else has happened since: Backspace takes it back."""
 
-    start: int  # document position where the inserted text starts
-    text: str  # what was inserted
+    start: int  # document positions (UTF-16 units, as Qt counts) of the inserted text
+    end: int
 
 
 def text_before(cursor: QTextCursor) -> str:
@@ -77,6 +77,11 @@ class SuggestionController(QObject):
         produced = self.typed_chars + self.accepted_chars
         return self.accepted_chars / produced if produced else 0.0
 
+    @property
+    def up_to_date(self) -> bool:
+        """True when the shown suggestions answer the latest request (the text as it is now)."""
+        return self._fresh
+
     def request(self) -> None:
         """Ask for suggestions at the cursor; any answer to an earlier request will be ignored."""
         self.seq += 1
@@ -115,10 +120,10 @@ class SuggestionController(QObject):
         start = cursor.position()
         with self._own_edit():
             cursor.insertText(insert)
+            self._acceptance = Acceptance(start, cursor.position())
             if space_wanted and next_char == " ":  # step over the space that is already there
                 cursor.movePosition(QTextCursor.MoveOperation.NextCharacter)
             self.editor.setTextCursor(cursor)
-        self._acceptance = Acceptance(start, insert)
         self._auto_space_end = cursor.position() if space_wanted else None
         self.accepted_chars += len(insert)
         self.stats_changed.emit()
@@ -128,15 +133,15 @@ class SuggestionController(QObject):
         """Backspace right after accepting removes the whole accepted text in one press."""
         if self._acceptance is None:
             return False
-        start, text = self._acceptance.start, self._acceptance.text
         cursor = self.editor.textCursor()
-        cursor.setPosition(start)
-        cursor.setPosition(start + len(text), QTextCursor.MoveMode.KeepAnchor)
+        cursor.setPosition(self._acceptance.start)
+        cursor.setPosition(self._acceptance.end, QTextCursor.MoveMode.KeepAnchor)
+        removed = len(cursor.selectedText())
         with self._own_edit():
             cursor.removeSelectedText()
             self.editor.setTextCursor(cursor)
         self._acceptance = self._auto_space_end = None
-        self.accepted_chars -= len(text)
+        self.accepted_chars -= removed
         self.stats_changed.emit()
         return True
 
@@ -167,7 +172,7 @@ class SuggestionController(QObject):
         text = event.text()
         if len(text) == 1 and text in SMART_PUNCTUATION and self._smart_punctuation(text):
             return True
-        if text and text.isprintable():
+        if text and (text.isprintable() or text == "\r"):  # Return types a newline
             self.typed_chars += len(text)
         return False
 

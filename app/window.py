@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPalette, QTextDocument
@@ -127,7 +129,8 @@ class FindBar(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings, model_override: str | None = None, loader=load_predictor):
+    def __init__(self, settings: Settings, model_override: str | None = None,
+                 loader: Callable[[Path | None], Any] = load_predictor):
         super().__init__()
         self.settings = settings
         self.model_override = model_override
@@ -239,10 +242,13 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(path)
 
-    def open_file(self, path: str | Path) -> bool:
+    def open_file(self, path: str | Path, missing_ok: bool = False) -> bool:
+        """Open a UTF-8 text file; with ``missing_ok`` a file that does not exist yet is a new, empty one."""
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
+        except FileNotFoundError if missing_ok else ():
+            text = ""
         except (OSError, UnicodeDecodeError) as e:
             self.info.show_message(f"Could not open {path}: {getattr(e, 'strerror', None) or e}")
             return False

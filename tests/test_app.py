@@ -101,8 +101,8 @@ def type_then_press(qtbot, window: MainWindow, text: str, key=Qt.Key.Key_Tab, mo
 def test_typing_a_phrase_shows_completions_from_the_model(make_window, qtbot, tiny_model_path):
     window = make_window(loader=load_predictor, model=str(tiny_model_path))
     type_text(qtbot, window, "I like the bo")
-    qtbot.waitUntil(lambda: len(window.bar.words()) == 3, timeout=10000)
-    assert all(w.startswith("bo") for w in window.bar.words())
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=10000)
+    assert window.bar.words() and all(w.startswith("bo") for w in window.bar.words())
     top = window.controller.suggestions[0]
     assert window.editor.ghost_text() == top.insert.rstrip(" ")
     assert window.model_label.text() == f"Model: {tiny_model_path.stem}"
@@ -279,7 +279,8 @@ def test_a_broken_model_file_gives_a_message_and_falls_back_to_the_default(qtbot
     assert "broken.pt" in window.info.label.text() and "Falling back to the bundled model" in window.info.label.text()
     assert window.model_label.text() == f"Model: {tiny_model_path.stem}"
     type_text(qtbot, window, "I like the ")
-    qtbot.waitUntil(lambda: len(window.bar.words()) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=10000)
+    assert len(window.bar.words()) == 3
     window.close()
 
 
@@ -363,3 +364,27 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     window.zoom(2)
     assert window.editor.font().pointSize() == size + 2
     assert Settings.load().font == window.editor.font().toString()
+
+
+def test_run_opens_the_file_loads_the_model_and_returns_when_the_window_closes(qtbot, tmp_path, tiny_model_path):
+    from argparse import Namespace
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from foretype.app.main import run
+
+    seen = {}
+
+    def close_when_ready() -> None:
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
+        if window.model_label.text().startswith("Model:"):
+            seen.update(title=window.windowTitle(), model=window.model_label.text())
+            poll.stop()
+            window.close()
+
+    poll = QTimer(interval=10)
+    poll.timeout.connect(close_when_ready)
+    poll.start()
+    assert run(Namespace(model=str(tiny_model_path), file=str(tmp_path / "new.md"))) == 0
+    assert seen == {"title": "new.md[*] — Foretype", "model": f"Model: {tiny_model_path.stem}"}
