@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         action(file_menu, "&New", self.new_file, QKeySequence.StandardKey.New)
         action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
         action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
         file_menu.addSeparator()
@@ -265,8 +265,9 @@ class MainWindow(QMainWindow):
         return self.save_to(Path(path)) if path else False
 
     def save_to(self, path: Path) -> bool:
-        try:
-            atomic_write_text(path, self.editor.toPlainText())
+        try:  # an existing file keeps its permissions (the temporary file is private)
+            mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+            atomic_write_text(path, self.editor.toPlainText(), mode=mode)
         except OSError as e:
             self.info.show_message(f"Could not save {path}: {e.strerror or e}")
             return False
@@ -299,6 +300,7 @@ class MainWindow(QMainWindow):
     def _remember(self, path: Path) -> None:
         self.settings.add_recent_file(str(path.resolve()))
         self._save_settings()
+        self._fill_recent_menu()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

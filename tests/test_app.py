@@ -208,6 +208,7 @@ def test_open_and_save_round_trip(make_window, qtbot, tmp_path):
     window = make_window()
     path = tmp_path / "note.md"
     path.write_text("# Title\nfirst line\n", encoding="utf-8")
+    path.chmod(0o644)  # saving keeps it
     assert window.open_file(path)
     assert window.editor.toPlainText() == "# Title\nfirst line\n"
     assert not window.isWindowModified()
@@ -220,6 +221,8 @@ def test_open_and_save_round_trip(make_window, qtbot, tmp_path):
     assert path.read_text(encoding="utf-8") == "# Title\nfirst line\nsecond line"
     assert not window.isWindowModified()
     assert Settings.load().recent_files[0] == str(path.resolve())
+    assert window.recent_menu.isEnabled() and window.recent_menu.actions()[0].text() == str(path.resolve())
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, monkeypatch):
