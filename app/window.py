@@ -40,7 +40,10 @@ ICON = Path(__file__).parent / "assets" / "foretype.png"
 
 
 class InfoBar(QWidget):
-    """A message above the editor with optional buttons: tells without blocking like a dialog would."""
+    """A message above the editor with optional buttons: tells without blocking like a dialog would.
+
+    The buttons have Alt+letter mnemonics: Tab in the editor accepts suggestions, so focus never tabs here.
+    """
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -60,7 +63,7 @@ class InfoBar(QWidget):
             button.deleteLater()
         self._buttons = []
         self.label.setText(text)
-        for label, callback in (buttons or {"Close": None}).items():
+        for label, callback in (buttons or {"&Close": None}).items():
             button = QPushButton(label, self)
             button.clicked.connect(self.hide)
             if callback is not None:
@@ -70,7 +73,8 @@ class InfoBar(QWidget):
         self.show()
 
     def button(self, label: str) -> QPushButton:
-        return next(b for b in self._buttons if b.text() == label)
+        """The button labelled ``label`` (without its & mnemonic marker)."""
+        return next(b for b in self._buttons if b.text().replace("&", "") == label)
 
 
 class FindBar(QWidget):
@@ -80,7 +84,6 @@ class FindBar(QWidget):
         super().__init__(parent)
         self.editor = editor
         self.field = QLineEdit(self, placeholderText="Find")
-        self.field.returnPressed.connect(self.find_next)
         self.field.textEdited.connect(lambda: self.find(from_start=True))
         close = QPushButton("Close", self)
         close.clicked.connect(self.close_bar)
@@ -102,8 +105,8 @@ class FindBar(QWidget):
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.close_bar()
-        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            self.find(backward=True)
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # the field passes these on
+            self.find(backward=bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
         else:
             super().keyPressEvent(event)
 
@@ -343,7 +346,7 @@ class MainWindow(QMainWindow):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(draft["time"]))
         name = Path(draft["path"]).name if draft["path"] else "an untitled document"
         self.info.show_message(f"Foretype was closed without saving {name} ({when}). Restore that text?",
-                               {"Restore": self.restore_draft, "Discard": self._discard_previous_draft})
+                               {"&Restore": self.restore_draft, "&Discard": self._discard_previous_draft})
 
     def restore_draft(self) -> None:
         draft = self._read_previous_draft()

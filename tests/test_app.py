@@ -363,6 +363,10 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     assert window.editor.textCursor().selectionStart() == 8
     qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return)  # wraps to the first
     assert window.editor.textCursor().selectionStart() == 0
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # back, wrapping
+    assert window.editor.textCursor().selectionStart() == 8
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Escape)
+    assert not window.find_bar.isVisible()
     size = window.editor.font().pointSize()
     window.zoom(2)
     assert window.editor.font().pointSize() == size + 2
