@@ -95,24 +95,26 @@ class PredictionService(QThread):
                 self._predict(request)
 
     def _load_model(self, path: Path | None) -> None:
-        self.model_loading.emit(str(path) if path else "the bundled model")
-        started = time.perf_counter()
-        try:
-            self._predictor = self._loader(path)
-            self._predictor.suggest(1)  # first calls into torch are slow: pay for them now, not on a keystroke
-        except Exception as e:
-            message = str(e) if isinstance(e, ForetypeError) else f"{type(e).__name__}: {e}"
-            log.warning("model %s failed to load: %s", path or "default", message)
-            if path is not None:
-                self.model_failed.emit(f"{message}. Falling back to the bundled model.")
-                self._load_model(None)
-            else:
+        """Load ``path``; if it fails, say why and load the bundled model; if that fails too, run without one."""
+        failures: list[str] = []
+        for candidate in (path, None) if path is not None else (None,):
+            self.model_loading.emit(str(candidate) if candidate else "the bundled model")
+            started = time.perf_counter()
+            try:
+                self._predictor = self._loader(candidate)
+                self._predictor.suggest(1)  # first calls into torch are slow: pay for them now, not on a keystroke
+            except Exception as e:
                 self._predictor = None
-                self.model_failed.emit(f"{message}. Suggestions are off until a model is chosen in Settings.")
+                failures.append(str(e) if isinstance(e, ForetypeError) else f"{type(e).__name__}: {e}")
+                log.warning("model %s failed to load: %s", candidate or "default", failures[-1])
+                if candidate is not None:
+                    self.model_failed.emit(f"{failures[-1]}. Falling back to the bundled model.")
+                continue
+            name = getattr(self._predictor, "name", "model")
+            log.info("model %s loaded in %.2f s", name, time.perf_counter() - started)
+            self.model_ready.emit(name)
             return
-        name = getattr(self._predictor, "name", "model")
-        log.info("model %s loaded in %.2f s", name, time.perf_counter() - started)
-        self.model_ready.emit(name)
+        self.model_failed.emit(". ".join(failures) + ". Suggestions are off until a model is chosen in Settings.")
 
     def _predict(self, request: Request) -> None:
         started = time.perf_counter()

@@ -63,7 +63,7 @@ class SuggestionController(QObject):
 
         # one request per event-loop turn, however many signals an edit fires
         self._request_timer = QTimer(self, singleShot=True, interval=0)
-        self._request_timer.timeout.connect(self.request)
+        self._request_timer.timeout.connect(self._send_request)
         editor.textChanged.connect(self._on_edit)
         editor.cursorPositionChanged.connect(self._on_edit)
         editor.installEventFilter(self)
@@ -85,6 +85,9 @@ class SuggestionController(QObject):
     def request(self) -> None:
         """Ask for suggestions at the cursor; any answer to an earlier request will be ignored."""
         self.seq += 1
+        self._send_request()
+
+    def _send_request(self) -> None:
         self.service.request(self.seq, text_before(self.editor.textCursor()), self.settings.suggestions)
 
     def show(self, suggestions: list) -> None:
@@ -183,6 +186,7 @@ class SuggestionController(QObject):
             self._acceptance = self._auto_space_end = None
         self._hidden = False
         self._fresh = False
+        self.seq += 1  # from now on, answers to requests sent before this edit are stale
         self.editor.set_ghost_text("")  # it would be drawn at the wrong place until the answer comes
         self._request_timer.start()
 

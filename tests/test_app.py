@@ -177,7 +177,7 @@ def test_escape_hides_the_suggestions_until_the_next_keystroke(make_window, qtbo
     wait_words(qtbot, window, ["one", "two", "three"])
 
 
-def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make_window, qtbot):
+def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make_window, qtbot, monkeypatch):
     gate = threading.Event()
     gate.set()
     fake = FakePredictor(gate)
@@ -186,15 +186,16 @@ def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make
     gate.clear()
     fake.entered.clear()
     fake.texts.clear()
-    shown = []
+    shown, sent = [], []
     window.service.suggestions_ready.connect(lambda *_: shown.append(window.bar.words()))
+    request = window.service.request
+    monkeypatch.setattr(window.service, "request", lambda seq, text, k: sent.append(text) or request(seq, text, k))
     qtbot.keyClick(window.editor, "h")
     qtbot.waitUntil(fake.entered.is_set)  # the worker is now stuck predicting for "h"
     for i, char in enumerate("ello"):
-        seq = window.controller.seq
         qtbot.keyClick(window.editor, char)
         assert window.editor.toPlainText() == "hello"[: i + 2]
-        qtbot.waitUntil(lambda: window.controller.seq > seq)  # the request went out, and typing goes on
+        qtbot.waitUntil(lambda: sent[-1] == "hello"[: i + 2])  # the request went out, and typing goes on
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # the shown words are stale: nothing is inserted
     assert window.editor.toPlainText() == "hello"
     gate.set()
@@ -395,3 +396,30 @@ def test_run_opens_the_file_loads_the_model_and_returns_when_the_window_closes(q
     poll.start()
     assert run(Namespace(model=str(tiny_model_path), file=str(tmp_path / "new.md"))) == 0
     assert seen == {"title": "new.md[*] — Foretype", "model": f"Model: {tiny_model_path.stem}"}
+
+
+def test_when_the_fallback_fails_too_both_reasons_are_shown(qtbot, tmp_path):
+    def loader(path):
+        raise ForetypeError(f"cannot read {path.name if path else 'default.pt'}")
+
+    window = MainWindow(Settings(), model_override=str(tmp_path / "mine.pt"), loader=loader)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignals([window.service.model_failed, window.service.model_failed]):
+        window.start()
+    assert window.info.label.text() == ("cannot read mine.pt. cannot read default.pt. "
+                                        "Suggestions are off until a model is chosen in Settings.")
+    assert window.model_label.text() == "No model"
+    window.close()
+
+
+def test_an_answer_that_arrives_after_an_edit_but_before_its_request_is_stale(make_window, qtbot):
+    window = make_window()
+    wait_words(qtbot, window, ["one", "two", "three"])
+    seq = window.controller.seq
+    qtbot.keyClick(window.editor, "x")  # the request for "x" goes out on the next event-loop turn
+    window.service.suggestions_ready.emit(seq, fake_suggestions("", 3)[::-1], 1.0)  # late answer for ""
+    assert window.bar.words() == ["one", "two", "three"] and not window.controller.up_to_date
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # nothing stale is accepted
+    assert window.editor.toPlainText() == "x"
+    wait_words(qtbot, window, ["xa", "xb", "xc"])
