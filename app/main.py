@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+
+from foretype.model.errors import ForetypeError
 
 from .settings import APP_NAME, Settings
 from .window import MainWindow
@@ -17,6 +20,8 @@ log = logging.getLogger(__name__)
 
 def run(args: argparse.Namespace) -> int:
     """Run the app until its window closes; the exit status of the event loop."""
+    if sys.platform.startswith("linux") and not any(map(os.environ.get, ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))):
+        raise ForetypeError("no display to show the window on (neither DISPLAY nor WAYLAND_DISPLAY is set)")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)

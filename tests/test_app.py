@@ -423,3 +423,15 @@ def test_an_answer_that_arrives_after_an_edit_but_before_its_request_is_stale(ma
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # nothing stale is accepted
     assert window.editor.toPlainText() == "x"
     wait_words(qtbot, window, ["xa", "xb", "xc"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is for Linux desktops")
+def test_without_a_display_run_fails_with_one_clear_line(monkeypatch):
+    from argparse import Namespace
+
+    from foretype.app.main import run
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ForetypeError, match="no display"):
+        run(Namespace(model=None, file=None))
