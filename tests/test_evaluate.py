@@ -71,7 +71,7 @@ def test_always_right_saves_the_most_possible():
         assert typing.ksr("exact", k) == pytest.approx(BEST_EXACT)
         assert typing.ksr("words", k) == pytest.approx(BEST_WORDS)
     assert typing.hits == {"top1": 6, "top1_nocase": 6, "top3": 6, "top3_nocase": 6}
-    assert simulate(TEXT, right_words(TEXT), accuracy_k=1).hits == {"top1": 6, "top1_nocase": 6}
+    assert simulate(TEXT, right_words(TEXT), tops=[2]).hits == {"top2": 6, "top2_nocase": 6}
 
 
 @pytest.mark.parametrize("suggest", [wrong, lambda before: []])
@@ -203,6 +203,10 @@ def test_eval_table_and_max_words(tiny_model_path, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "'words' rules" in out
     assert [line.split()[1] for line in out.splitlines()[2:]] == ["3", "3"]  # the file's row and the overall one
+    args.json, args.k = True, 5
+    assert run(args) == 0
+    metrics = json.loads(capsys.readouterr().out)["overall"]
+    assert {"top1", "top3", "top5", "top5_nocase"} <= metrics.keys()  # top3 always, as the report's schema says
 
 
 def test_eval_refuses_what_it_cannot_use(tiny_model_path, tmp_path):

@@ -103,13 +103,13 @@ class Typing:
     words: int
     chars: dict[str, int]  # rule -> characters the rule makes the user produce
     keystrokes: dict[str, dict[int, int]]  # rule -> k suggestions shown -> keystrokes
-    hits: dict[str, int]  # "top1", "top3", "top1_nocase", "top3_nocase" -> words shown before their first letter
+    hits: dict[str, int]  # "top1", "top1_nocase", "top3", ... -> words shown before their first letter
 
     def ksr(self, rule: str, k: int) -> float:
         return 1 - self.keystrokes[rule][k] / self.chars[rule] if self.chars[rule] else 0.0
 
 
-def simulate(text: str, suggest: Suggest, ks: Sequence[int] = KS, accuracy_k: int = 3) -> Typing:
+def simulate(text: str, suggest: Suggest, ks: Sequence[int] = KS, tops: Sequence[int] = (1, 3)) -> Typing:
     """Type ``text`` as a user who accepts a suggestion as soon as one of the first k shows the word being typed.
 
     "exact" rules: the user produces ``text`` exactly, character by character. A suggestion shows the
@@ -124,15 +124,15 @@ def simulate(text: str, suggest: Suggest, ks: Sequence[int] = KS, accuracy_k: in
     KSR = 1 - keystrokes / sum(len(word) + 1). The model sees the real text before the word as
     context, so no text it was not trained on (the lowercased, unpunctuated text) skews its guesses.
 
-    Next-word accuracy: for each word, whether it is among the first 1 and ``accuracy_k`` suggestions
-    at its start, case-sensitive and not.
+    Next-word accuracy: for each word, whether it is among the first n suggestions at its start, for
+    each n in ``tops``, case-sensitive and not.
 
     Accepted text always matches the real text, so the text before the cursor is always a prefix of
     ``text``, whatever was accepted before: suggestions depend on the cursor position alone. Each
     position is asked about once (and only if `worth_asking`), with the most suggestions needed;
     smaller k use the first k.
     """
-    depth = max([*ks, accuracy_k])
+    depth = max([*ks, *tops])
     asked: dict[int, list[tuple[str, str]]] = {}
 
     def at(pos: int) -> list[tuple[str, str]]:
@@ -151,7 +151,6 @@ def simulate(text: str, suggest: Suggest, ks: Sequence[int] = KS, accuracy_k: in
 
     words = [(m.start(), m.group()) for m in WORD.finditer(text)]
     plain = dict.fromkeys(ks, 0)
-    tops = sorted({1, accuracy_k})
     hits = dict.fromkeys((f"top{n}{case}" for n in tops for case in ("", "_nocase")), 0)
     for start, word in words:
         lower = word.lower()
@@ -239,7 +238,11 @@ class Totals:
 
 
 def evaluate_text(predictor: Predictor, text: str, k: int = 3, progress: Callable[[int], None] | None = None) -> Totals:
-    """All the figures for one text. ``progress(n)`` is told of each n characters simulated."""
+    """All the figures for one text, next-word accuracy at top 1, 3 and ``k``.
+
+    The engine is asked for max(5, k) suggestions at each position; ``progress(n)`` is told of each
+    n characters simulated.
+    """
     started = time.perf_counter()
     latencies: list[float] = []
     done = 0
@@ -255,7 +258,7 @@ def evaluate_text(predictor: Predictor, text: str, k: int = 3, progress: Callabl
             done = len(before)
         return [(s.word, s.insert) for s in suggestions]
 
-    typing = simulate(text, engine, KS, k)
+    typing = simulate(text, engine, KS, sorted({1, 3, k}))
     if progress:
         progress(len(text) - done)
     bits, tokens = text_bits(predictor.model, predictor.tokenizer, text)
