@@ -8,6 +8,7 @@ always encodes to the same ids whatever follows: the live engine relies on this.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cached_property
@@ -17,6 +18,10 @@ import sentencepiece as spm
 WORD_START = "\u2581"  # sentencepiece's visible space
 NEWLINE = "\n"
 KINDS = ("unigram", "char")
+# A whitespace character and the non-whitespace after it. Tokens never cross these boundaries, and
+# each segment is encoded on its own: sentencepiece's float lattice scores lose precision on very long
+# inputs and can then split a word differently than it would alone.
+SEGMENT = re.compile(r"[ \n][^ \n]*|[^ \n]+")
 
 
 def to_model_text(text: str) -> str:
@@ -72,7 +77,11 @@ class Tokenizer:
         return self.encode_model_text(to_model_text(unicodedata.normalize("NFC", text)))
 
     def encode_model_text(self, model_text: str) -> list[int]:
-        return self.sp.encode(model_text)
+        return [t for ids in self.encode_segments(SEGMENT.findall(model_text)) for t in ids]
+
+    def encode_segments(self, segments: list[str]) -> list[list[int]]:
+        """Ids of each segment (see SEGMENT), encoded in one batched call."""
+        return self.sp.encode(segments, num_threads=1) if segments else []
 
     def decode(self, ids: Iterable[int]) -> str:
         return from_model_text(self.decode_model_text(ids))

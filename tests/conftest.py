@@ -12,7 +12,7 @@ import pytest
 SUBJECTS = ["I", "we", "you", "they", "the cat", "my friend", "the teacher", "our team", "Anna", "the old man"]
 VERBS = ["like", "want", "see", "read", "write", "love", "need", "found", "don't know", "bought"]
 OBJECTS = ["the book", "a letter", "the well-known story", "some coffee", "the red car", "this movie", "a new house",
-           "the garden", "that song", "the morning news"]
+           "the garden", "that song", "the morning news", 'the "new" house', "a (very) long letter"]
 ENDINGS = [".", ".", ".", "!", "?", ", thank you very much."]
 
 

@@ -50,11 +50,9 @@ def encode_stream(tokenizer: Tokenizer, docs: list[str], desc: str) -> np.ndarra
     """All documents as one token stream, each followed by a blank line."""
     sep = tokenizer.encode_model_text(DOC_SEPARATOR)
     out: list[int] = []
-    batch = 2000
-    for i in tqdm(range(0, len(docs), batch), desc=desc, unit="batch", disable=None):
-        for ids in tokenizer.sp.encode([" " + d.replace(NEWLINE, NEWLINE + " ") for d in docs[i : i + batch]], num_threads=2):
-            out.extend(ids)
-            out.extend(sep)
+    for doc in tqdm(docs, desc=desc, unit="doc", disable=None, mininterval=1.0):
+        out.extend(tokenizer.encode(doc))
+        out.extend(sep)
     return np.array(out, dtype=np.uint16)
 
 

@@ -1,0 +1,98 @@
+"""`foretype bench`: per-keystroke latency against the length of the text before the cursor.
+
+Types real text one character at a time after documents of 100 to 100,000 characters and times each
+keystroke (set_text + suggest(k=3)); compares with recomputing a 2,000-character context from
+scratch; reports the engine's saved-state memory at 100,000 characters.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .errors import ForetypeError
+from .predictor import Predictor
+
+CONTEXT_LENGTHS = (100, 1_000, 10_000, 100_000)
+KEYSTROKES = 300  # typed after each context length
+RECOMPUTE_CHARS = 2_000
+RECOMPUTE_REPEATS = 10
+SAMPLE = Path(__file__).parent / "assets" / "sample.txt"
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q / 100 * len(values)))]
+
+
+def document(text: str, length: int) -> str:
+    """``length`` characters of ``text``, repeated as needed."""
+    return (text * (length // len(text) + 1))[:length]
+
+
+def keystroke_ms(predictor: Predictor, before: str, typed: str) -> list[float]:
+    predictor.reset()
+    predictor.set_text(before)
+    predictor.suggest(3)
+    times = []
+    for i in range(1, len(typed) + 1):
+        start = time.perf_counter()
+        predictor.set_text(before + typed[:i])
+        predictor.suggest(3)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def bench(predictor: Predictor, text: str) -> dict:
+    if len(text) < 2 * KEYSTROKES:
+        raise ForetypeError(f"the bench text needs at least {2 * KEYSTROKES} characters")
+    typed = text[:KEYSTROKES]
+    result = {"p50_ms": {}, "p95_ms": {}, "p99_ms": {}}
+    for length in tqdm(CONTEXT_LENGTHS, desc="typing after documents of 100..100,000 chars", disable=None):
+        before = document(text[KEYSTROKES:] + "\n\n", length)
+        times = keystroke_ms(predictor, before, typed)
+        for q in (50, 95, 99):
+            result[f"p{q}_ms"][str(length)] = round(percentile(times, q), 3)
+        if length == 100_000:
+            result["state_bytes_100000"] = predictor.state_bytes()
+    context = document(text, RECOMPUTE_CHARS)
+    recompute = []
+    for _ in range(RECOMPUTE_REPEATS):
+        predictor.reset()
+        start = time.perf_counter()
+        predictor.set_text(context)
+        predictor.suggest(3)
+        recompute.append((time.perf_counter() - start) * 1000)
+    result["recompute_2000_ms"] = round(statistics.median(recompute), 3)
+    result["threads"] = torch.get_num_threads()
+    result["quantize"] = predictor.quantize or "none"
+    return result
+
+
+def run(args) -> int:
+    from .modelfile import default_model_path
+
+    model_path = Path(args.model) if args.model else default_model_path()
+    text_path = Path(args.text) if args.text else SAMPLE
+    try:
+        text = text_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ForetypeError(f"cannot read {text_path}: {e}") from None
+    result = {**bench(Predictor.load(model_path), text), "model": str(model_path)}
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"model {result['model']} ({result['quantize']}), {result['threads']} thread(s), {KEYSTROKES} keystrokes per row")
+    print(f"{'chars before cursor':>20} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for length in CONTEXT_LENGTHS:
+        k = str(length)
+        print(f"{length:>20,} {result['p50_ms'][k]:>8.2f} {result['p95_ms'][k]:>8.2f} {result['p99_ms'][k]:>8.2f}")
+    ratio = result["recompute_2000_ms"] / max(1e-9, result["p50_ms"]["1000"])
+    print(f"recomputing 2,000 chars from scratch: {result['recompute_2000_ms']:.1f} ms ({ratio:.0f}x a keystroke)")
+    print(f"saved LSTM states at 100,000 chars: {result['state_bytes_100000'] / 2**20:.1f} MiB")
+    return 0

@@ -1,0 +1,21 @@
+"""`foretype suggest`: the suggestions for a text, as the app would show them with the cursor at its end."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+
+from .predictor import Predictor
+
+
+def run(args) -> int:
+    predictor = Predictor.load(args.model)
+    predictor.set_text(args.text)
+    suggestions = predictor.suggest(args.k)
+    if args.json:
+        print(json.dumps([asdict(s) for s in suggestions], ensure_ascii=False))
+    else:
+        for s in suggestions:
+            print(f"{s.word}\t{s.kind}\tinsert {s.insert!r}\tp={math.exp(s.score):.3f}")
+    return 0

@@ -1,0 +1,148 @@
+"""The LSTM model, the tokenizer and the model file format."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
+from foretype.model.modelfile import FORMAT_VERSION, ModelFileError, load_model_file, save_model_file
+from foretype.model.tokenizer import Tokenizer, from_model_text, to_model_text
+
+
+@pytest.fixture(scope="module")
+def tokenizer(corpus_dir):
+    lines = (" " + line for line in (corpus_dir / "a.txt").read_text().splitlines() if line)
+    return Tokenizer.train(lines, "unigram", 400)
+
+
+def test_forward_all_at_once_equals_token_by_token():
+    torch.manual_seed(0)
+    model = LSTMLanguageModel(LSTMConfig(vocab_size=50, embed_dim=8, hidden_dim=16, n_layers=2, dropout=0.0)).eval()
+    ids = torch.randint(0, 50, (2, 12))
+    with torch.no_grad():
+        all_logits, all_state = model(ids, model.init_state(2))
+        state, step_logits = model.init_state(2), []
+        for t in range(ids.shape[1]):
+            logits, state = model(ids[:, t : t + 1], state)
+            step_logits.append(logits)
+    torch.testing.assert_close(torch.cat(step_logits, dim=1), all_logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(state[0], all_state[0], rtol=1e-5, atol=1e-5)
+
+
+def test_output_layer_is_tied_to_embedding():
+    model = LSTMLanguageModel(LSTMConfig(vocab_size=50, embed_dim=8, hidden_dim=16))
+    assert model.output.weight is model.embedding.weight
+    assert model.output.weight.data_ptr() == model.embedding.weight.data_ptr()
+
+
+def test_state_is_not_stored_on_the_module():
+    model = LSTMLanguageModel(LSTMConfig(vocab_size=20, embed_dim=4, hidden_dim=8, n_layers=1, dropout=0.0)).eval()
+    ids = torch.tensor([[1, 2, 3]])
+    with torch.no_grad():
+        first, _ = model(ids)
+        model(torch.tensor([[5, 6, 7]]))
+        again, _ = model(ids)
+    torch.testing.assert_close(first, again)
+
+
+@given(st.text(alphabet="abc XYZ,.'\n-é☃", max_size=60))
+@settings(max_examples=60, deadline=None)
+def test_model_text_round_trips(text):
+    assert from_model_text(to_model_text(text)) == text
+
+
+def test_tokenizer_round_trips_and_marks_word_starts(tokenizer):
+    text = "Anna likes the book.\n  I don't know, well-known café ☃ 1999!"
+    assert tokenizer.decode(tokenizer.encode(text)) == text
+    ids = tokenizer.encode("Anna likes the book")
+    starts = [i for i in ids if i in tokenizer.word_start_ids]
+    assert len(starts) == 4  # each word begins with a piece that starts with a space
+    assert tokenizer.vocab_size > 256
+
+
+@given(st.lists(st.sampled_from(["the", "book", "Anna", "likes", ",", ".", "don't", "\n", "xyz"]), max_size=12),
+       st.sampled_from([" ", "\n"]), st.sampled_from(["book", "a", "Anna likes"]))
+@settings(max_examples=60, deadline=None)
+def test_text_before_whitespace_encodes_the_same_whatever_follows(tokenizer, words, space, rest):
+    """The live engine relies on this: tokens never cross whitespace."""
+    head = " ".join(words)
+    assert tokenizer.encode(head + space + rest)[: len(tokenizer.encode(head))] == tokenizer.encode(head)
+
+
+def _tiny(tokenizer):
+    torch.manual_seed(0)
+    return LSTMLanguageModel(LSTMConfig(tokenizer.vocab_size, embed_dim=8, hidden_dim=16, n_layers=1, dropout=0.0)).eval()
+
+
+def test_model_file_round_trips(tmp_path, tokenizer):
+    model = _tiny(tokenizer)
+    path = tmp_path / "m.pt"
+    save_model_file(path, model, tokenizer, tokenizer_kind="unigram", dtype=torch.float32, summary={"steps": 3})
+    loaded = load_model_file(path)
+    ids = torch.tensor([tokenizer.encode("Anna likes the book")])
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model(ids)[0], model(ids)[0])
+    assert loaded.tokenizer.model_proto == tokenizer.model_proto
+    assert loaded.summary == {"steps": 3}
+    assert len(loaded.sha256) == 64
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_truncated_model_file_fails_clearly(tmp_path, tokenizer):
+    path = tmp_path / "m.pt"
+    save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
+    path.write_bytes(path.read_bytes()[:-500])
+    with pytest.raises(ModelFileError, match="not a readable Foretype model file"):
+        load_model_file(path)
+
+
+def test_wrong_version_fails_clearly(tmp_path, tokenizer):
+    path = tmp_path / "m.pt"
+    save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
+    payload = torch.load(path, weights_only=True)
+    payload["version"] = FORMAT_VERSION + 1
+    torch.save(payload, path)
+    with pytest.raises(ModelFileError, match=f"version {FORMAT_VERSION + 1}"):
+        load_model_file(path)
+
+
+def test_wrong_shapes_fail_clearly(tmp_path, tokenizer):
+    path = tmp_path / "m.pt"
+    save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
+    payload = torch.load(path, weights_only=True)
+    payload["config"]["hidden_dim"] = 32
+    torch.save(payload, path)
+    with pytest.raises(ModelFileError, match="shape"):
+        load_model_file(path)
+
+
+class RunsCode:
+    def __reduce__(self):
+        import pathlib
+
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def test_pickle_that_would_run_code_is_refused_and_not_run(tmp_path):
+    marker = tmp_path / "code-ran"
+    evil = RunsCode()
+    evil.marker = str(marker)
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "foretype-model", "payload": evil}, path)
+    with pytest.raises(ModelFileError, match="not a readable Foretype model file"):
+        load_model_file(path)
+    assert not marker.exists()
+
+
+def test_missing_and_garbage_files_fail_clearly(tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        load_model_file(tmp_path / "nope.pt")
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"\x00\x01 not a model" * 100)
+    with pytest.raises(ModelFileError):
+        load_model_file(garbage)

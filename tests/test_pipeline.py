@@ -1,0 +1,117 @@
+"""prepare -> train -> export, resume, overrides, and the data-parallel smoke test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import generated_text
+from foretype.model.predictor import Predictor
+from foretype.training.config import ConfigError, make_config, parse_overrides
+from foretype.training.export import export
+from foretype.training.prepare import prepare
+from foretype.training.train import train
+
+
+def test_prepare_survives_binary_empty_and_latin1_files(tmp_path):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    (src / "good.txt").write_text(generated_text(300, seed=3))
+    (src / "empty.txt").write_text("")
+    (src / "image.txt").write_bytes(bytes(range(256)) * 40)
+    (src / "sub" / "latin1.txt").write_bytes("Le café était très animé, déjà plein.\n\nÇa va.".encode("latin-1"))
+    (src / "photo.png").write_bytes(b"\x89PNG\r\n")
+    meta = prepare([str(src)], tmp_path / "out", vocab_size=400)
+    assert meta["files"] == 2  # good.txt and latin1.txt
+    reasons = "\n".join(meta["skipped"])
+    assert "empty.txt: empty" in reasons
+    assert "image.txt: binary" in reasons
+    assert "photo.png: not a plain-text file type" in reasons
+    train_ids = np.memmap(tmp_path / "out" / "train.bin", dtype=np.uint16, mode="r")
+    assert meta["train"]["tokens"] == len(train_ids) > 1000
+    assert meta["train"]["chars_per_token"] > 1.5
+    assert meta["val"]["documents"] >= 1
+
+
+def test_prepare_split_is_deterministic(tmp_path, corpus_dir):
+    a = prepare([str(corpus_dir)], tmp_path / "a", vocab_size=400)
+    b = prepare([str(corpus_dir)], tmp_path / "b", vocab_size=400)
+    assert a["val"] == b["val"] and a["train"] == b["train"]
+    assert (tmp_path / "a" / "val.bin").read_bytes() == (tmp_path / "b" / "val.bin").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, corpus_dir):
+    d = tmp_path_factory.mktemp("data")
+    prepare([str(corpus_dir)], d, vocab_size=400)
+    return d
+
+
+def _val_records(run):
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if "val_bpc" in line]
+
+
+def test_tiny_training_lowers_validation_loss_and_resumes(tmp_path, data_dir):
+    run = tmp_path / "run"
+    train(data_dir, run, "tiny", {"max_steps": 40, "eval_interval": 20})
+    first = _val_records(run)
+    assert [r["step"] for r in first] == [20, 40]
+    progress = train(data_dir, run, "tiny", {"max_steps": 80, "eval_interval": 20})  # resumes at step 40
+    records = _val_records(run)
+    assert [r["step"] for r in records] == [20, 40, 60, 80]
+    assert progress["step"] == 80 and progress["tokens_seen"] == 80 * 8 * 32
+    assert records[-1]["val_bpc"] < records[0]["val_bpc"] < 8.0
+    assert (run / "best.pt").exists() and (run / "config.json").exists()
+
+
+def test_export_int8_loads_and_suggests_whole_words(tmp_path, data_dir):
+    run = tmp_path / "run"
+    train(data_dir, run, "tiny", {"max_steps": 30, "eval_interval": 30})
+    export(run, tmp_path / "m.pt", quantize="int8")
+    predictor = Predictor.load(tmp_path / "m.pt")
+    assert predictor.quantize == "int8"
+    predictor.set_text("The cat ")
+    words = [s.word for s in predictor.suggest(3)]
+    assert words and all(w.replace("'", "").replace("-", "").isalpha() for w in words)
+
+
+def test_overrides_are_checked():
+    assert parse_overrides(["--lr=0.01", "--n_layers=1"]) == {"lr": 0.01, "n_layers": 1}
+    with pytest.raises(ConfigError, match="unknown training option 'lrr'"):
+        parse_overrides(["--lrr=0.01"])
+    with pytest.raises(ConfigError, match="expects int"):
+        parse_overrides(["--n_layers=two"])
+    with pytest.raises(ConfigError, match="unknown preset"):
+        make_config("huge")
+
+
+def _cli(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "foretype.app.cli", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def test_cli_errors_are_one_line(tmp_path, data_dir):
+    result = _cli("train", "--data", str(data_dir), "--out", str(tmp_path / "r"), "--preset", "tiny", "--bogus=1")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "unknown training option 'bogus'" in result.stderr
+    result = _cli("suggest", "--model", str(tmp_path / "missing.pt"), "hello")
+    assert result.returncode == 1 and "model file not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_torchrun_two_process_gloo_smoke(tmp_path, data_dir):
+    """Data-parallel training on CPU: 2 processes, each on its own streams, rank 0 writes; then resume."""
+    run = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "foretype.app.cli",
+           "train", "--data", str(data_dir), "--out", str(run), "--preset", "tiny", "--max_steps=10", "--eval_interval=5"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [r["step"] for r in _val_records(run)] == [5, 10]
+    assert json.loads((run / "config.json").read_text())["world_size"] == 2
+    progress = train(data_dir, run, "tiny", {"max_steps": 15, "eval_interval": 5})  # resume with world size 1
+    assert progress["step"] == 15

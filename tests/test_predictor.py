@@ -1,0 +1,202 @@
+"""The live engine: a keystroke trace (presage's context-tracker style), the defining property, user cases."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import generated_text
+from foretype.model.modelfile import load_model_file
+from foretype.model.predictor import Predictor
+
+WHOLE_WORD = re.compile(r"^[^\W\d_]([\w'-]*[^\W\d_])?$")
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny_model_path):
+    return load_model_file(tiny_model_path)
+
+
+@pytest.fixture(scope="module")
+def loaded_char(tiny_char_model_path):
+    return load_model_file(tiny_char_model_path)
+
+
+@pytest.fixture
+def predictor(loaded):
+    return Predictor(loaded.model, loaded.tokenizer)
+
+
+# key typed ("\b" = backspace) -> prefix of the current word, the previous words, kind of suggestion
+TRACE = [
+    ("A", "A", (), "completion"),
+    ("n", "An", (), "completion"),
+    ("n", "Ann", (), "completion"),
+    ("a", "Anna", (), "completion"),
+    (" ", "", ("Anna",), "prediction"),
+    ("w", "w", ("Anna",), "completion"),
+    ("r", "wr", ("Anna",), "completion"),
+    ("\b", "w", ("Anna",), "completion"),
+    ("\b", "", ("Anna",), "prediction"),
+    ("\b", "Anna", (), "completion"),
+    (" ", "", ("Anna",), "prediction"),
+    ("w", "w", ("Anna",), "completion"),
+    ("r", "wr", ("Anna",), "completion"),
+    ("o", "wro", ("Anna",), "completion"),
+    ("t", "wrot", ("Anna",), "completion"),
+    ("e", "wrote", ("Anna",), "completion"),
+    (",", "", ("Anna", "wrote"), "prediction"),
+    (" ", "", ("Anna", "wrote"), "prediction"),
+    ("I", "I", ("Anna", "wrote"), "completion"),
+    (" ", "", ("wrote", "I"), "prediction"),
+    ("d", "d", ("wrote", "I"), "completion"),
+    ("o", "do", ("wrote", "I"), "completion"),
+    ("n", "don", ("wrote", "I"), "completion"),
+    ("'", "don'", ("wrote", "I"), "completion"),
+    ("t", "don't", ("wrote", "I"), "completion"),
+    (" ", "", ("I", "don't"), "prediction"),
+    ("(", "", ("I", "don't"), "prediction"),
+    ("w", "w", ("I", "don't"), "completion"),
+    ("e", "we", ("I", "don't"), "completion"),
+    ("l", "wel", ("I", "don't"), "completion"),
+    ("l", "well", ("I", "don't"), "completion"),
+    ("-", "well-", ("I", "don't"), "completion"),
+    ("k", "well-k", ("I", "don't"), "completion"),
+    (")", "", ("don't", "well-k"), "prediction"),
+    (".", "", ("don't", "well-k"), "prediction"),
+    ("\n", "", ("don't", "well-k"), "prediction"),
+    ("5", "", ("don't", "well-k"), "none"),
+    ("5", "", ("don't", "well-k"), "none"),
+    ("\b", "", ("don't", "well-k"), "none"),
+    ("\b", "", ("don't", "well-k"), "prediction"),
+    ("w", "w", ("don't", "well-k"), "completion"),
+    ("w", "ww", ("don't", "well-k"), "completion"),
+    ("w", "www", ("don't", "well-k"), "completion"),
+    (".", "", ("well-k", "www"), "prediction"),
+    ("x", "", ("don't", "well-k"), "none"),  # "www.x" is not a word: nothing is suggested
+]
+
+
+def test_keystroke_trace(predictor):
+    text = ""
+    for i, (key, prefix, previous, kind) in enumerate(TRACE):
+        text = text[:-1] if key == "\b" else text + key
+        predictor.set_text(text)
+        context = predictor.context()
+        assert (context.prefix, context.previous_words, context.kind) == (prefix, previous, kind), f"row {i}: {text!r}"
+        suggestions = predictor.suggest(3)
+        if kind == "none":
+            assert suggestions == []
+        else:
+            assert suggestions, f"row {i}: no suggestions for {text!r}"
+            assert all(s.kind == kind and s.word.startswith(prefix) and WHOLE_WORD.match(s.word) for s in suggestions), text
+
+
+def test_suggestions_are_distinct_whole_words_and_insert_the_rest(predictor):
+    predictor.set_text("The cat li")
+    suggestions = predictor.suggest(5)
+    assert len({s.word for s in suggestions}) == len(suggestions) == 5
+    for s in suggestions:
+        assert s.word.startswith("li") and WHOLE_WORD.match(s.word)
+        assert s.insert == s.word[2:] + " "
+    assert [s.score for s in suggestions] == sorted((s.score for s in suggestions), reverse=True)
+
+
+def test_capitalised_prefix_gets_capitalised_words(predictor):
+    predictor.set_text("we like it. Th")
+    assert all(s.word.startswith("Th") for s in predictor.suggest(3))
+
+
+@pytest.mark.parametrize("text", ["", "We like the book. ", "Really? ", "She said \"Yes.\" ", "first line\n"])
+def test_predictions_at_a_sentence_start_are_capitalised(predictor, text):
+    predictor.set_text(text)
+    suggestions = predictor.suggest(3)
+    assert suggestions and all(s.word[0].isupper() and s.kind == "prediction" for s in suggestions), text
+
+
+def test_prediction_after_punctuation_starts_with_a_space(predictor):
+    predictor.set_text("I like the book,")
+    suggestions = predictor.suggest(3)
+    assert suggestions and all(s.insert == " " + s.word + " " for s in suggestions)
+
+
+def test_apostrophes_and_hyphens_inside_words(predictor):
+    for text, prefix in (("I don'", "don'"), ("the well-", "well-")):
+        predictor.set_text(text)
+        suggestions = predictor.suggest(3)
+        assert suggestions and all(s.word.startswith(prefix) and WHOLE_WORD.match(s.word) for s in suggestions)
+
+
+@pytest.mark.parametrize("text", ["Call me at 555", "see http://example.com/pa", "mail anna@exa", "x = f(y", "abc123"])
+def test_no_suggestions_after_non_words(predictor, text):
+    predictor.set_text(text)
+    assert predictor.suggest(3) == []
+
+
+def test_character_model_suggests_whole_words(loaded_char):
+    predictor = Predictor(loaded_char.model, loaded_char.tokenizer)
+    for text in ("", "The ", "The cat lik", "I don'"):
+        predictor.set_text(text)
+        suggestions = predictor.suggest(3)
+        assert suggestions and all(WHOLE_WORD.match(s.word) for s in suggestions), text
+
+
+def test_one_megabyte_paste_then_typing(predictor):
+    text = generated_text(20000, seed=5)
+    while len(text) < 1_000_000:
+        text += text
+    text = text[:1_000_000]
+    predictor.set_text(text)
+    assert predictor.state_bytes() <= Predictor.SNAPSHOT_CAP_BYTES
+    segments = len(predictor._segments)
+    predictor.set_text(text + " the bo")  # typing after the paste feeds only what is new
+    assert len(predictor._segments) == segments + 2  # the pasted last word and " the"
+    suggestions = predictor.suggest(3)
+    assert suggestions and all(s.word.startswith("bo") and WHOLE_WORD.match(s.word) for s in suggestions)
+
+
+def same_suggestions(a, b) -> bool:
+    """Same words with the same scores, up to float noise (words may swap only where scores tie)."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if abs(x.score - y.score) > 1e-4 or x.insert != y.insert and abs(x.score - y.score) > 1e-5:
+            return False
+    return sorted(s.word for s in a) == sorted(s.word for s in b) or [s.word for s in a] == [s.word for s in b]
+
+
+PIECES = ["the ", "cat ", "book", ". ", ", ", "I ", "don't ", "well-known ", "\n", "Anna ", "likes ", "9", " ", "x", "é", "Th"]
+
+edit = st.one_of(
+    st.tuples(st.just("type"), st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join)),
+    st.tuples(st.just("backspace"), st.integers(1, 12)),
+    st.tuples(st.just("jump"), st.floats(0, 1)),  # move the cursor: the text before it is a prefix of the document
+    st.tuples(st.just("paste"), st.lists(st.sampled_from(PIECES), min_size=5, max_size=60).map("".join)),
+    st.tuples(st.just("select_all_replace"), st.lists(st.sampled_from(PIECES), max_size=8).map("".join)),
+)
+
+
+@given(edits=st.lists(edit, max_size=25))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_edit_sequence_gives_what_a_fresh_predictor_gives(loaded, edits):
+    """The defining property: incremental state == recomputing from the final text."""
+    predictor = Predictor(loaded.model, loaded.tokenizer)
+    document, cursor = "", 0
+    for kind, arg in edits:
+        if kind in ("type", "paste"):
+            document, cursor = document[:cursor] + arg + document[cursor:], cursor + len(arg)
+        elif kind == "backspace":
+            document, cursor = document[: max(0, cursor - arg)] + document[cursor:], max(0, cursor - arg)
+        elif kind == "jump":
+            cursor = int(arg * len(document))
+        else:
+            document, cursor = arg, len(arg)
+        predictor.set_text(document[:cursor])
+        predictor.suggest(3)
+    fresh = Predictor(loaded.model, loaded.tokenizer)
+    fresh.set_text(document[:cursor])
+    assert same_suggestions(predictor.suggest(3), fresh.suggest(3))
+    assert predictor.context() == fresh.context()
