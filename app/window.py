@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,8 +27,9 @@ from PySide6.QtWidgets import (
 from foretype.model.files import atomic_write_text
 
 from .editor import Editor
+from .learn import LearnDialog, new_model_path
 from .service import PredictionService, load_predictor
-from .settings import Settings, draft_path, previous_draft_path
+from .settings import Settings, draft_path, personal_model_path, previous_draft_path
 from .settings_dialog import SettingsDialog
 from .suggestion_bar import SuggestionBar
 from .suggestions import SuggestionController
@@ -139,6 +141,7 @@ class MainWindow(QMainWindow):
         self.model_override = model_override
         self.path: Path | None = None
         self._draft_dirty = False
+        self.learn_dialog: LearnDialog | None = None
 
         self.editor = Editor(self)
         self.bar = SuggestionBar(settings.suggestions, self)
@@ -216,6 +219,12 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         action(view_menu, "&Larger Text", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn, "Ctrl+=")
         action(view_menu, "&Smaller Text", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
+
+        model_menu = self.menuBar().addMenu("&Model")
+        action(model_menu, "&Learn from My Writing…", self.open_learn_dialog)
+        action(model_menu, "&Reset to the Default Model", lambda: self.switch_model("default"))
+        model_menu.addSeparator()
+        action(model_menu, "&Forget My Data…", self.forget_my_data)
 
     def apply_settings(self) -> None:
         """Make the window match self.settings (after start-up or the settings dialog)."""
@@ -419,6 +428,62 @@ class MainWindow(QMainWindow):
         if new_model != old_model:
             self.service.load_model(new_model)
 
+    def switch_model(self, choice: str) -> None:
+        """Use the "default" or "personal" model from now on, as if chosen in Settings; loads it even if unchanged."""
+        self.settings.model = choice
+        self.model_override = None
+        self._save_settings()
+        self.service.load_model(self.settings.model_path())
+
+    # ------------------------------------------------------------ learning from the user's writing
+
+    def open_learn_dialog(self, command=None) -> LearnDialog:
+        """Show the (non-modal) dialog; one at a time, so a second click shows the run in progress."""
+        if self.learn_dialog is None:
+            kwargs = {"command": command} if command else {}
+            self.learn_dialog = LearnDialog(self.settings.model_path(self.model_override), parent=self, **kwargs)
+            self.learn_dialog.use_model.connect(self.install_personal_model)
+        elif not self.learn_dialog.running():
+            self.learn_dialog.base = self.settings.model_path(self.model_override)  # the model may have changed
+        self.learn_dialog.show()
+        self.learn_dialog.raise_()
+        self.learn_dialog.activateWindow()
+        return self.learn_dialog
+
+    def install_personal_model(self, new: Path) -> None:
+        """Make the trainer's output the personal model (readable only by the user) and switch to it, no restart."""
+        target = personal_model_path()
+        try:
+            os.chmod(new, 0o600)
+            os.replace(new, target)
+        except OSError as e:
+            self.info.show_message(f"Could not install the new model: {e.strerror or e}")
+            return
+        self.switch_model("personal")
+
+    def forget_my_data(self) -> None:
+        """Delete the personal model and an unused new one; the documents and the unsaved-text draft are the user's own."""
+        answer = QMessageBox.question(
+            self, "Forget my data",
+            "Delete your personal model (learned from your writing) and any model being made from it now?\n\n"
+            "Your documents, the autosaved copy of unsaved text and your settings are kept. "
+            "Suggestions will come from the default model.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if self.learn_dialog is not None:
+            self.learn_dialog.close()  # cancels a run in progress
+        failed = []
+        for path in (personal_model_path(), new_model_path()):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as e:
+                failed.append(f"{path}: {e.strerror or e}")
+        if failed:
+            self.info.show_message("Could not delete " + "; ".join(failed))
+        self.service.load_model(self.settings.model_path(self.model_override))
+        self.statusBar().showMessage("Your personal model was deleted", 5000)
+
     def zoom(self, steps: int) -> None:
         font = self.editor.font()
         font.setPointSize(min(48, max(6, font.pointSize() + steps)))
@@ -438,6 +503,8 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        if self.learn_dialog is not None:
+            self.learn_dialog.close()  # a trainer is not left running without its window
         self._autosave_timer.stop()
         self._discard_draft()
         self.service.stop()

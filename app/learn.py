@@ -1,0 +1,465 @@
+""""Learn from my writing…": pick files, run `foretype finetune` in a separate process, offer the result.
+
+The trainer runs in a QProcess, never in the app's process: training takes minutes and a lot of
+memory, and a crash in it (or the user cancelling) must not take the editor down. It reports on
+stdout with `--progress jsonl` (schema in training/finetune.py); this module only reads that stream.
+Importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from foretype.training.textfiles import Skipped, expand_inputs, read_text_file
+
+from .settings import data_dir
+
+log = logging.getLogger(__name__)
+
+USED_BYTES = 4 * 2**20  # finetune.MAX_INPUT_BYTES (not imported: that module imports torch); a test keeps them equal
+MAX_SCANNED_FILES = 20_000  # the scan runs on the GUI thread: a huge folder is counted only this far
+SNIFF_BYTES = 65_536  # enough of a file to tell text from binary
+KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
+STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes
+PHASES = {"reading": "Reading your files", "evaluating-base": "Measuring the current model", "training": "Learning",
+          "evaluating": "Measuring the new model", "saving": "Saving", "done": "Done"}
+
+Command = Callable[[Path | None, list[str], Path], list[str]]  # (base model, inputs, out) -> argv
+
+
+def new_model_path() -> Path:
+    """Where the trainer writes; beside personal.pt, so installing it is an atomic rename."""
+    return data_dir() / "personal-new.pt"
+
+
+def finetune_command(base: Path | None, inputs: list[str], out: Path) -> list[str]:
+    """`foretype finetune` through this interpreter, so it works from a virtualenv without `foretype` on PATH."""
+    argv = [sys.executable, "-m", "foretype.app.cli", "finetune"]
+    if base is not None:
+        argv += ["--base", str(base)]
+    return argv + [*inputs, "--out", str(out), "--progress", "jsonl"]
+
+
+# ---------------------------------------------------------------- what the user picked
+
+
+@dataclass(frozen=True)
+class Selection:
+    files: int  # plain-text files found
+    text_bytes: int  # their total size
+    skipped: int  # files that are not plain text (binary, empty, other types)
+    incomplete: bool  # the scan stopped at MAX_SCANNED_FILES
+
+    def usable(self) -> bool:
+        return self.files > 0
+
+    def describe(self) -> str:
+        """One or two lines for the dialog: how much text, how long, or why there is nothing to learn."""
+        more = "at least " if self.incomplete else ""
+        skipped = f" ({more}{self.skipped:,} other files skipped)" if self.skipped else ""
+        if not self.usable():
+            return f"No plain-text files here{skipped}. Choose .txt, .md or other text files, or folders of them."
+        lines = [f"{more}{self.files:,} text files, {format_bytes(self.text_bytes)}{skipped}."]
+        if self.incomplete or self.text_bytes > USED_BYTES:
+            lines.append(f"Only the first {format_bytes(USED_BYTES)} of text will be used.")
+        lines.append(f"This takes about {format_duration(estimate_seconds(self.text_bytes))}; you can keep writing meanwhile.")
+        return "\n".join(lines)
+
+
+def scan_inputs(paths: Iterable[str], max_files: int = MAX_SCANNED_FILES) -> Selection:
+    """Count the plain-text files and bytes the trainer would read, with the trainer's own file rules."""
+    files = text_bytes = skipped = seen = 0
+    for item in expand_inputs(paths):
+        seen += 1
+        if seen > max_files:
+            return Selection(files, text_bytes, skipped, incomplete=True)
+        if isinstance(item, Skipped) or isinstance(read_text_file(item, max_bytes=SNIFF_BYTES), Skipped):
+            skipped += 1
+            continue
+        try:
+            text_bytes += item.stat().st_size
+        except OSError:
+            skipped += 1
+            continue
+        files += 1
+    return Selection(files, text_bytes, skipped, incomplete=False)
+
+
+def estimate_seconds(text_bytes: int) -> float:
+    """Rough: finetune's budgets are ~7 min of training for 1 MB (capped there) plus ~1.5 min of measuring."""
+    used_mb = min(text_bytes, USED_BYTES) / 2**20
+    return 90 + min(420, 420 * used_mb)
+
+
+def format_bytes(n: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 60 else f"{round(seconds / 60):.0f} min"
+
+
+# ---------------------------------------------------------------- the trainer process
+
+
+class TrainerProcess(QObject):
+    """Runs the trainer and turns its JSON lines into signals; exactly one of done/failed/cancelled ends a run."""
+
+    started_info = Signal(dict)  # the "start" event
+    progress = Signal(dict)  # "progress" events
+    warning = Signal(str)
+    done = Signal(dict)  # the "done" event, after the process exited with status 0
+    failed = Signal(str)  # one line for the user
+    cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.process = QProcess(self)
+        self.process.readyReadStandardOutput.connect(self._read_stdout)
+        self.process.readyReadStandardError.connect(self._read_stderr)
+        self.process.finished.connect(self._finished)
+        self.process.errorOccurred.connect(self._error_occurred)
+        self._stdout = b""
+        self._stderr: list[str] = []
+        self._last: dict | None = None  # the last done/error/cancelled event
+        self._cancelling = False
+
+    def start(self, argv: list[str]) -> None:
+        log.info("starting the trainer: %s", " ".join(argv))
+        self._stdout, self._stderr, self._last, self._cancelling = b"", [], None, False
+        self.process.start(argv[0], argv[1:])
+
+    def running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def cancel(self) -> None:
+        """SIGTERM (the trainer exits 130 leaving any previous output as it was); SIGKILL if it does not stop."""
+        if not self.running():
+            return
+        self._cancelling = True
+        self.process.terminate()
+        QTimer.singleShot(KILL_AFTER_MS, self._kill_if_running)
+
+    def _kill_if_running(self) -> None:
+        if self.running():
+            log.warning("the trainer ignored SIGTERM; killing it")
+            self.process.kill()
+
+    def _read_stdout(self) -> None:
+        self._stdout += bytes(self.process.readAllStandardOutput())
+        *lines, self._stdout = self._stdout.split(b"\n")
+        for line in lines:
+            self._handle_line(line)
+
+    def _read_stderr(self) -> None:
+        text = bytes(self.process.readAllStandardError()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            log.info("trainer: %s", line)
+            if line.strip():
+                self._stderr = (self._stderr + [line.strip()])[-STDERR_LINES:]
+
+    def _handle_line(self, line: bytes) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            log.warning("trainer printed a line that is not JSON: %r", line[:200])
+            return
+        if not isinstance(event, dict):
+            return
+        kind = event.get("event")
+        if kind == "start":
+            self.started_info.emit(event)
+        elif kind == "progress":
+            self.progress.emit(event)
+        elif kind == "warning":
+            self.warning.emit(str(event.get("message", "")))
+        elif kind in ("done", "error", "cancelled"):
+            self._last = event
+        # other events: the schema says to ignore what we do not know
+
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._read_stdout()
+        self._read_stderr()
+        if self._stdout.strip():  # a last line without a newline
+            self._handle_line(self._stdout)
+            self._stdout = b""
+        last = self._last or {}
+        if code == 0 and status == QProcess.ExitStatus.NormalExit and last.get("event") == "done":
+            self.done.emit(last)
+        elif self._cancelling or last.get("event") == "cancelled" or code == 130:
+            self.cancelled.emit()
+        else:
+            self.failed.emit(self._failure_message(code, status, last))
+
+    def _failure_message(self, code: int, status: QProcess.ExitStatus, last: dict) -> str:
+        if last.get("event") == "error":
+            return str(last.get("message", "unknown error"))
+        how = "crashed" if status == QProcess.ExitStatus.CrashExit else f"stopped with exit status {code}"
+        detail = f": {self._stderr[-1]}" if self._stderr else ""
+        return f"The trainer {how}{detail}"
+
+    def _error_occurred(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:  # no finished() follows
+            self.failed.emit(f"Could not start the trainer ({self.process.errorString()})")
+
+
+# ---------------------------------------------------------------- the dialog
+
+
+class LearnDialog(QDialog):
+    """Three pages: choose files -> progress (the editor stays usable: the dialog is not modal) -> result.
+
+    Emits ``use_model(path)`` when the user takes the new model; the window installs and loads it.
+    """
+
+    use_model = Signal(Path)
+
+    def __init__(self, base: Path | None, command: Command = finetune_command, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Learn from my writing")
+        self.setModal(False)
+        self.base = base
+        self.command = command
+        self.out = new_model_path()
+        self.paths: list[str] = []
+        self.selection: Selection | None = None
+        self.trainer = TrainerProcess(self)
+        self.trainer.started_info.connect(self._on_start)
+        self.trainer.progress.connect(self._on_progress)
+        self.trainer.warning.connect(self._on_warning)
+        self.trainer.done.connect(self._on_done)
+        self.trainer.failed.connect(self._on_failed)
+        self.trainer.cancelled.connect(self._on_cancelled)
+
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self._choose_page())
+        self.pages.addWidget(self._progress_page())
+        self.pages.addWidget(self._result_page())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        self.resize(520, 340)
+        self._update_selection()
+
+    # ------------------------------------------------ pages
+
+    def _choose_page(self) -> QWidget:
+        page = QWidget(self)
+        intro = QLabel("Foretype can learn your words and phrases from your own documents. "
+                       "Everything stays on this computer.", page, wordWrap=True)
+        self.path_list = QListWidget(page)
+        add_files = QPushButton("Add &Files…", page)
+        add_files.clicked.connect(self._add_files)
+        add_folder = QPushButton("Add F&older…", page)
+        add_folder.clicked.connect(self._add_folder)
+        self.remove_button = QPushButton("&Remove", page)
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.summary = QLabel(page, wordWrap=True)
+        self.start_button = QPushButton("&Start", page, default=True)
+        self.start_button.clicked.connect(self.start)
+        close = QPushButton("Close", page)
+        close.clicked.connect(self.close)
+
+        buttons = QVBoxLayout()
+        for b in (add_files, add_folder, self.remove_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.path_list, 1)
+        row.addLayout(buttons)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+        bottom.addWidget(self.start_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(intro)
+        layout.addLayout(row, 1)
+        layout.addWidget(self.summary)
+        layout.addLayout(bottom)
+        return page
+
+    def _progress_page(self) -> QWidget:
+        page = QWidget(self)
+        self.phase_label = QLabel("Starting…", page)
+        self.progress_bar = QProgressBar(page, minimum=0, maximum=1000, textVisible=False)
+        self.eta_label = QLabel(page)
+        self.detail_label = QLabel(page, wordWrap=True)
+        self.cancel_button = QPushButton("&Cancel", page)
+        self.cancel_button.clicked.connect(self.cancel)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.cancel_button)
+        layout = QVBoxLayout(page)
+        for w in (self.phase_label, self.progress_bar, self.eta_label, self.detail_label):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        layout.addLayout(bottom)
+        return page
+
+    def _result_page(self) -> QWidget:
+        page = QWidget(self)
+        self.result_label = QLabel(page, wordWrap=True, textFormat=Qt.TextFormat.RichText)
+        self.use_button = QPushButton("&Use the New Model", page, default=True)
+        self.use_button.clicked.connect(self._use)
+        self.discard_button = QPushButton("&Discard", page)
+        self.discard_button.clicked.connect(self._discard)
+        self.again_button = QPushButton("&Back", page)  # after a failure or cancel: change the selection, try again
+        self.again_button.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.again_button)
+        bottom.addStretch(1)
+        bottom.addWidget(self.discard_button)
+        bottom.addWidget(self.use_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.result_label, 1)
+        layout.addLayout(bottom)
+        return page
+
+    # ------------------------------------------------ choosing
+
+    def add_paths(self, paths: Iterable[str]) -> None:
+        for p in paths:
+            if p and p not in self.paths:
+                self.paths.append(p)
+                self.path_list.addItem(p)
+        self._update_selection()
+
+    def _add_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Your text files", str(Path.home()), "Text (*.txt *.md *.rst);;All files (*)")
+        self.add_paths(files)
+
+    def _add_folder(self) -> None:
+        self.add_paths([QFileDialog.getExistingDirectory(self, "A folder of your writing", str(Path.home()))])
+
+    def _remove_selected(self) -> None:
+        for item in self.path_list.selectedItems():
+            self.paths.remove(item.text())
+            self.path_list.takeItem(self.path_list.row(item))
+        self._update_selection()
+
+    def _update_selection(self) -> None:
+        self.selection = scan_inputs(self.paths) if self.paths else None
+        if self.selection is None:
+            self.summary.setText("Add the files or folders of text you wrote: letters, notes, articles.")
+        else:
+            self.summary.setText(self.selection.describe())
+        self.start_button.setEnabled(bool(self.selection and self.selection.usable()))
+        self.remove_button.setEnabled(bool(self.paths))
+
+    # ------------------------------------------------ training
+
+    def start(self) -> None:
+        if not (self.selection and self.selection.usable()) or self.trainer.running():
+            return
+        try:  # a stale result of an earlier run must not pass for this one's
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self.out.unlink(missing_ok=True)
+        except OSError as e:
+            self._show_result(f"Cannot write to {self.out.parent}: {e.strerror or e}", can_use=False)
+            return
+        self.phase_label.setText("Starting…")
+        self.progress_bar.setValue(0)
+        self.eta_label.setText("")
+        self.detail_label.setText("")
+        self.cancel_button.setEnabled(True)
+        self.pages.setCurrentIndex(1)
+        self.trainer.start(self.command(self.base, list(self.paths), self.out))
+
+    def cancel(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.phase_label.setText("Cancelling…")
+        self.trainer.cancel()
+
+    def running(self) -> bool:
+        return self.trainer.running()
+
+    def _on_start(self, event: dict) -> None:
+        chars = int(event.get("train_chars", 0)) + int(event.get("held_out_chars", 0))
+        skipped = int(event.get("skipped_total", 0))
+        self.detail_label.setText(f"{int(event.get('files', 0)):,} files, {chars:,} characters"
+                                  + (f"; {skipped:,} files skipped" if skipped else ""))
+
+    def _on_progress(self, event: dict) -> None:
+        self.phase_label.setText(PHASES.get(event.get("phase"), str(event.get("phase", ""))) + "…")
+        self.progress_bar.setValue(round(1000 * min(1.0, max(0.0, float(event.get("fraction") or 0.0)))))
+        eta = event.get("eta")
+        self.eta_label.setText(f"About {format_duration(float(eta))} left" if isinstance(eta, (int, float)) else "Estimating the time left…")
+
+    def _on_warning(self, message: str) -> None:
+        self.detail_label.setText((self.detail_label.text() + "\n" + message).strip())
+
+    def _on_done(self, event: dict) -> None:
+        before, after = event.get("before", {}), event.get("after", {})
+        rows = [("Keystrokes saved", "ksr", "{:.1%}"), ("Next word in the top 3", "top3", "{:.1%}"),
+                ("Bits per character (lower is better)", "bpc", "{:.3f}")]
+        table = "".join(f"<tr><td>{name}</td><td align=right>{fmt.format(before[key])}</td><td align=right>{fmt.format(after[key])}</td></tr>"
+                        for name, key, fmt in rows if key in before and key in after)
+        note = ("<p>Your text did not improve the model: the new one is the same as the current one.</p>"
+                if event.get("best_step") == 0 else "")
+        self._show_result(f"<p>Measured on {int(after.get('chars', 0)):,} characters of your text that training did not see:</p>"
+                          f"<table cellspacing=6><tr><th></th><th>Before</th><th>After</th></tr>{table}</table>{note}"
+                          "<p>Use the new model, or discard it and keep the current one?</p>", can_use=True)
+
+    def _on_failed(self, message: str) -> None:
+        log.warning("learning failed: %s", message)
+        self._show_result(f"<p>Learning did not finish: {html.escape(message)}</p><p>Your current model is unchanged.</p>", can_use=False)
+
+    def _on_cancelled(self) -> None:
+        self._show_result("<p>Cancelled. Your current model is unchanged.</p>", can_use=False)
+
+    def _show_result(self, html: str, can_use: bool) -> None:
+        self.result_label.setText(html)
+        self.use_button.setVisible(can_use)
+        self.discard_button.setVisible(can_use)
+        self.again_button.setVisible(not can_use)
+        self.pages.setCurrentIndex(2)
+
+    def _use(self) -> None:
+        self.pages.setCurrentIndex(0)  # chosen: closing must not discard it
+        self.use_model.emit(self.out)
+        self.close()
+
+    def _discard(self) -> None:
+        self.discard_new_model()
+        self.close()
+
+    def discard_new_model(self) -> None:
+        try:
+            self.out.unlink(missing_ok=True)
+        except OSError as e:
+            log.warning("could not delete %s: %s", self.out, e)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing while training cancels it; closing on the result page without choosing discards."""
+        if self.trainer.running():
+            self.trainer.cancel()
+            self.trainer.process.waitForFinished(KILL_AFTER_MS)
+            self.trainer._kill_if_running()
+        if self.pages.currentIndex() == 2 and self.use_button.isVisible():
+            self.discard_new_model()
+        self.pages.setCurrentIndex(0)
+        event.accept()

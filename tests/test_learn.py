@@ -1,0 +1,219 @@
+""""Learn from my writing": the file scan, and the dialog driving a fake trainer process end to end."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from foretype.app import learn
+from foretype.app.cli import build_parser
+from foretype.app.learn import LearnDialog, finetune_command, new_model_path, scan_inputs
+from foretype.app.settings import Settings, personal_model_path
+from test_app import FakePredictor, make_window, type_text, user_dirs, wait_words  # noqa: F401 (fixtures)
+
+# A stand-in for `foretype finetune --progress jsonl`: behaves as told by its first argument.
+FAKE_TRAINER = r'''
+import json, signal, sys
+mode, out = sys.argv[1], sys.argv[sys.argv.index("--out") + 1]
+
+def emit(event, **fields):
+    print(json.dumps({"event": event, "elapsed": 0.1, **fields}), flush=True)
+
+def on_term(*_):
+    emit("cancelled", message="cancelled")
+    sys.exit(130)
+
+signal.signal(signal.SIGTERM, on_term)
+emit("start", phase="reading", files=2, skipped=[], skipped_total=1, truncated=False, train_chars=8500, held_out_chars=1500, total=10)
+emit("progress", phase="training", step=5, total=10, eta=42.0, fraction=0.5, metrics={"loss": 3.1, "lr": 0.001})
+if mode == "ok":
+    emit("warning", phase="reading", message="read only the first 4 MB of the input")
+    open(out, "w").write("new model")
+    emit("done", phase="done", out=out, sha256="x", steps=10, best_step=8, stopped="finished", seconds=1.0,
+         before={"bpc": 2.0, "top3": 0.30, "ksr": 0.20, "chars": 1500}, after={"bpc": 1.8, "top3": 0.36, "ksr": 0.25, "chars": 1500})
+elif mode == "wait":
+    print("not json: a stray line", flush=True)
+    signal.pause()  # until the app's Cancel
+elif mode == "crash":
+    print("Traceback (most recent call last):\nMemoryError: out of memory", file=sys.stderr, flush=True)
+    sys.exit(1)
+elif mode == "error":
+    emit("error", phase="reading", message="no plain-text files in the input")
+    sys.exit(1)
+'''
+
+
+@pytest.fixture
+def fake_command(tmp_path):
+    """The dialog's command factory, running the fake trainer in the given mode; records the real arguments."""
+    script = tmp_path / "fake_trainer.py"
+    script.write_text(FAKE_TRAINER)
+    calls = []
+
+    def make(mode: str):
+        def command(base, inputs, out):
+            calls.append((base, inputs, out))
+            return [sys.executable, str(script), mode, *inputs, "--out", str(out)]
+        return command
+
+    make.calls = calls
+    return make
+
+
+@pytest.fixture
+def writing(tmp_path) -> Path:
+    folder = tmp_path / "writing"
+    folder.mkdir()
+    (folder / "letter.txt").write_text("Dear Anna, the garden is lovely this year.\n" * 50)
+    (folder / "notes.md").write_text("# Notes\n\nCall the plumber about the boiler.\n")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff" + bytes(range(256)) * 4)
+    return folder
+
+
+def start_learning(qtbot, window, mode: str, fake_command, paths: list[Path]) -> LearnDialog:
+    dialog = window.open_learn_dialog(command=fake_command(mode))
+    dialog.add_paths([str(p) for p in paths])
+    assert dialog.start_button.isEnabled()
+    dialog.start_button.click()
+    return dialog
+
+
+def test_scan_counts_text_files_and_skips_binary_and_empty(writing, tmp_path):
+    selection = scan_inputs([str(writing)])
+    assert (selection.files, selection.skipped, selection.incomplete) == (2, 1, False)
+    assert selection.text_bytes == (writing / "letter.txt").stat().st_size + (writing / "notes.md").stat().st_size
+    assert "2 text files" in selection.describe() and "about" in selection.describe()
+
+    binary = tmp_path / "binary"
+    binary.mkdir()
+    (binary / "a.txt").write_bytes(b"\x00\x01" * 100)
+    (binary / "empty.txt").write_text("")
+    only_binary = scan_inputs([str(binary)])
+    assert not only_binary.usable()
+    assert only_binary.describe().startswith("No plain-text files here (2 other files skipped)")
+
+
+def test_scan_of_a_huge_folder_stops_and_says_only_part_is_used(writing):
+    selection = scan_inputs([str(writing)], max_files=1)
+    assert selection.incomplete and selection.files == 1
+    assert "Only the first 4.0 MB of text will be used" in selection.describe()
+
+
+def test_the_app_reads_as_much_as_finetune_does():
+    from foretype.training.finetune import MAX_INPUT_BYTES
+
+    assert learn.USED_BYTES == MAX_INPUT_BYTES
+
+
+def test_the_real_command_parses_as_foretype_finetune_with_jsonl_progress(tmp_path):
+    argv = finetune_command(Path("base.pt"), ["a.txt", "folder"], tmp_path / "out.pt")
+    assert argv[:4] == [sys.executable, "-m", "foretype.app.cli", "finetune"]
+    args = build_parser().parse_args(argv[3:])
+    assert (args.base, args.inputs, args.out, args.progress) == ("base.pt", ["a.txt", "folder"], str(tmp_path / "out.pt"), "jsonl")
+    assert "--base" not in finetune_command(None, ["a.txt"], tmp_path / "out.pt")  # the bundled model
+
+
+def test_empty_or_binary_selection_cannot_start(make_window, qtbot, tmp_path, fake_command):
+    window = make_window()
+    dialog = window.open_learn_dialog(command=fake_command("ok"))
+    assert not dialog.start_button.isEnabled()
+    (tmp_path / "pic.png").write_bytes(b"\x89PNG\x00\x00")
+    dialog.add_paths([str(tmp_path / "pic.png")])
+    assert not dialog.start_button.isEnabled()
+    assert "No plain-text files" in dialog.summary.text()
+    dialog.start()
+    assert not fake_command.calls and dialog.pages.currentIndex() == 0
+
+
+def test_learning_end_to_end_then_use_switches_to_the_personal_model_without_restart(make_window, qtbot, writing, fake_command):
+    loaded = []
+    window = make_window(loader=lambda path: loaded.append(path) or FakePredictor())
+    dialog = start_learning(qtbot, window, "ok", fake_command, [writing])
+    assert fake_command.calls[0][2] == new_model_path()
+    type_text(qtbot, window, "we ")  # the editor keeps working while the trainer runs
+    wait_words(qtbot, window, ["one", "two", "three"])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert dialog.progress_bar.value() == 500
+    assert "42 s left" in dialog.eta_label.text()
+    assert "first 4 MB" in dialog.detail_label.text()
+    text = dialog.result_label.text()
+    assert "20.0%" in text and "25.0%" in text and "1.800" in text
+    assert dialog.use_button.isVisible()
+
+    with qtbot.waitSignal(window.service.model_ready, timeout=10000):
+        dialog.use_button.click()
+    assert loaded[-1] == personal_model_path()
+    assert personal_model_path().read_text() == "new model"
+    assert stat.S_IMODE(personal_model_path().stat().st_mode) == 0o600
+    assert not new_model_path().exists()
+    assert Settings.load().model == "personal"
+    assert not dialog.isVisible()
+
+
+def test_discard_deletes_the_new_model_and_keeps_the_old_one(make_window, qtbot, writing, fake_command):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "ok", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert new_model_path().exists()
+    dialog.discard_button.click()
+    assert not new_model_path().exists() and not personal_model_path().exists()
+
+
+def test_cancel_stops_the_trainer_and_leaves_the_model_as_it_was(make_window, qtbot, writing, fake_command):
+    personal_model_path().parent.mkdir(parents=True, exist_ok=True)
+    personal_model_path().write_text("old model")
+    window = make_window()
+    dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    assert dialog.running()
+    with qtbot.waitSignal(dialog.trainer.cancelled, timeout=10000):
+        dialog.cancel_button.click()
+    assert not dialog.running()
+    assert "Cancelled" in dialog.result_label.text() and not dialog.use_button.isVisible()
+    assert personal_model_path().read_text() == "old model"
+
+
+@pytest.mark.parametrize("mode, message", [("crash", "exit status 1: MemoryError: out of memory"),
+                                           ("error", "no plain-text files in the input")])
+def test_a_failing_trainer_gives_a_clear_message_and_the_app_keeps_working(make_window, qtbot, writing, fake_command, mode, message):
+    window = make_window()
+    dialog = start_learning(qtbot, window, mode, fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert message in dialog.result_label.text() and "unchanged" in dialog.result_label.text()
+    assert dialog.again_button.isVisible() and not dialog.use_button.isVisible()
+    dialog.again_button.click()
+    assert dialog.pages.currentIndex() == 0 and dialog.start_button.isEnabled()  # can try again
+    type_text(qtbot, window, "he")
+    wait_words(qtbot, window, ["hea", "heb", "hec"])
+
+
+def test_reset_loads_the_default_model_and_forget_deletes_the_personal_one(make_window, qtbot, monkeypatch):
+    personal_model_path().parent.mkdir(parents=True, exist_ok=True)
+    personal_model_path().write_text("personal")
+    new_model_path().write_text("unused new")
+    loaded = []
+    window = make_window(loader=lambda path: loaded.append(path) or FakePredictor())
+    assert loaded[-1] == personal_model_path()
+
+    with qtbot.waitSignal(window.service.model_ready, timeout=10000):
+        window.switch_model("default")
+    assert loaded[-1] is None and Settings.load().model == "default"
+    assert personal_model_path().exists()  # reset does not delete
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    window.forget_my_data()
+    assert personal_model_path().exists() and "personal model" in asked[0]
+
+    window.switch_model("personal")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.waitUntil(lambda: loaded[-1] == personal_model_path(), timeout=10000)
+    with qtbot.waitSignal(window.service.model_ready, timeout=10000):
+        window.forget_my_data()
+    assert not personal_model_path().exists() and not new_model_path().exists()
+    assert loaded[-1] is None
