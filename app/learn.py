@@ -80,7 +80,8 @@ class Selection:
         skipped = f" ({more}{self.skipped:,} other files skipped)" if self.skipped else ""
         if not self.usable():
             return f"No plain-text files here{skipped}. Choose .txt, .md or other text files, or folders of them."
-        lines = [f"{more}{self.files:,} text files, {format_bytes(self.text_bytes)}{skipped}."]
+        files = "1 text file" if self.files == 1 and not more else f"{more}{self.files:,} text files"
+        lines = [f"{files}, {format_bytes(self.text_bytes)}{skipped}."]
         if self.incomplete or self.text_bytes > USED_BYTES:
             lines.append(f"Only the first {format_bytes(USED_BYTES)} of text will be used.")
         lines.append(f"This takes about {format_duration(estimate_seconds(self.text_bytes))}; you can keep writing meanwhile.")
@@ -322,16 +323,20 @@ class LearnDialog(QDialog):
 
     def _result_page(self) -> QWidget:
         page = QWidget(self)
-        self.result_label = QLabel(page, wordWrap=True, textFormat=Qt.TextFormat.RichText)
+        self.result_label = QLabel(page, wordWrap=True, textFormat=Qt.TextFormat.RichText,
+                                   alignment=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.use_button = QPushButton("&Use the New Model", page, default=True)
         self.use_button.clicked.connect(self._use)
         self.discard_button = QPushButton("&Discard", page)
         self.discard_button.clicked.connect(self._discard)
         self.again_button = QPushButton("&Back", page)  # after a failure or cancel: change the selection, try again
         self.again_button.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        self.close_button = QPushButton("Close", page)
+        self.close_button.clicked.connect(self.close)
         bottom = QHBoxLayout()
         bottom.addWidget(self.again_button)
         bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
         bottom.addWidget(self.discard_button)
         bottom.addWidget(self.use_button)
         layout = QVBoxLayout(page)
@@ -436,6 +441,7 @@ class LearnDialog(QDialog):
         self.use_button.setVisible(can_use)
         self.discard_button.setVisible(can_use)
         self.again_button.setVisible(not can_use)
+        self.close_button.setVisible(not can_use)
         self.pages.setCurrentIndex(2)
 
     def _use(self) -> None:

@@ -178,6 +178,14 @@ def test_cancel_stops_the_trainer_and_leaves_the_model_as_it_was(make_window, qt
     assert personal_model_path().read_text() == "old model"
 
 
+def test_closing_the_window_stops_a_running_trainer(make_window, qtbot, writing, fake_command):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    window.close()
+    assert not dialog.running() and not new_model_path().exists()
+
+
 @pytest.mark.parametrize("mode, message", [("crash", "exit status 1: MemoryError: out of memory"),
                                            ("error", "no plain-text files in the input")])
 def test_a_failing_trainer_gives_a_clear_message_and_the_app_keeps_working(make_window, qtbot, writing, fake_command, mode, message):
@@ -185,7 +193,7 @@ def test_a_failing_trainer_gives_a_clear_message_and_the_app_keeps_working(make_
     dialog = start_learning(qtbot, window, mode, fake_command, [writing])
     qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
     assert message in dialog.result_label.text() and "unchanged" in dialog.result_label.text()
-    assert dialog.again_button.isVisible() and not dialog.use_button.isVisible()
+    assert dialog.again_button.isVisible() and dialog.close_button.isVisible() and not dialog.use_button.isVisible()
     dialog.again_button.click()
     assert dialog.pages.currentIndex() == 0 and dialog.start_button.isEnabled()  # can try again
     type_text(qtbot, window, "he")
