@@ -38,8 +38,8 @@ from .settings import data_dir
 log = logging.getLogger(__name__)
 
 USED_BYTES = 4 * 2**20  # finetune.MAX_INPUT_BYTES (not imported: that module imports torch); a test keeps them equal
-MAX_SCANNED_FILES = 20_000  # the scan runs on the GUI thread: a huge folder is counted only this far
-SNIFF_BYTES = 65_536  # enough of a file to tell text from binary
+MAX_SCANNED_FILES = 5_000  # the scan runs on the GUI thread: a huge folder is counted only this far (~40 MB read at most)
+SNIFF_BYTES = 8192  # enough of a file to tell text from binary
 KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
 STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes
 PHASES = {"reading": "Reading your files", "evaluating-base": "Measuring the current model", "training": "Learning",

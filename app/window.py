@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         action(view_menu, "&Smaller Text", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
 
         model_menu = self.menuBar().addMenu("&Model")
-        action(model_menu, "&Learn from My Writing…", self.open_learn_dialog)
+        action(model_menu, "&Learn from My Writing…", lambda: self.open_learn_dialog())  # not triggered's bool
         action(model_menu, "&Reset to the Default Model", lambda: self.switch_model("default"))
         model_menu.addSeparator()
         action(model_menu, "&Forget My Data…", self.forget_my_data)

@@ -120,7 +120,11 @@ def test_the_real_command_parses_as_foretype_finetune_with_jsonl_progress(tmp_pa
 
 def test_empty_or_binary_selection_cannot_start(make_window, qtbot, tmp_path, fake_command):
     window = make_window()
-    dialog = window.open_learn_dialog(command=fake_command("ok"))
+    action = next(a for m in window.menuBar().actions() for a in m.menu().actions() if a.text() == "&Learn from My Writing…")
+    action.trigger()
+    dialog = window.learn_dialog
+    assert dialog.isVisible() and dialog.command is finetune_command
+    dialog.command = fake_command("ok")
     assert not dialog.start_button.isEnabled()
     (tmp_path / "pic.png").write_bytes(b"\x89PNG\x00\x00")
     dialog.add_paths([str(tmp_path / "pic.png")])
@@ -198,6 +202,15 @@ def test_a_failing_trainer_gives_a_clear_message_and_the_app_keeps_working(make_
     assert dialog.pages.currentIndex() == 0 and dialog.start_button.isEnabled()  # can try again
     type_text(qtbot, window, "he")
     wait_words(qtbot, window, ["hea", "heb", "hec"])
+
+
+def test_a_trainer_that_cannot_start_is_reported(make_window, qtbot, writing, tmp_path):
+    window = make_window()
+    dialog = window.open_learn_dialog(command=lambda base, inputs, out: [str(tmp_path / "no-such-python")])
+    dialog.add_paths([str(writing)])
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=10000)
+    assert "Could not start the trainer" in dialog.result_label.text()
 
 
 def test_reset_loads_the_default_model_and_forget_deletes_the_personal_one(make_window, qtbot, monkeypatch):
