@@ -32,6 +32,8 @@ OPENING = "\"'([{<*_"  # may stand before a word being typed
 CLOSING = ".,;:!?\"')]}>*_"  # may follow a finished word
 SENTENCE_END = ".!?"
 MAX_WORD_CHARS = 32
+# Words this much less likely than the best are noise ("very" -> "verybye"): show fewer rather than junk.
+MAX_SCORE_GAP = math.log(1000)
 
 # rest of the last segment -> (opening punctuation, partial word, closing punctuation)
 PARTIAL = re.compile(rf"^(?P<lead>[{re.escape(OPENING)}]*)(?P<word>(?:[^\W\d_][\w'\-]*)?)(?P<close>[{re.escape(CLOSING)}]*)$")
@@ -277,6 +279,7 @@ class Predictor:
                 capitalised[w] = np.logaddexp(capitalised[w], s) if w in capitalised else s
             words = capitalised
         ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))[:k]
+        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP]
         prefix = spell[len(self._partial):]  # a space the user has not typed yet
         return [Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind) for w, s in ranked]
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import generated_text
 from foretype.model.modelfile import load_model_file
-from foretype.model.predictor import Predictor
+from foretype.model.predictor import MAX_SCORE_GAP, Predictor
 
 WHOLE_WORD = re.compile(r"^[^\W\d_]([\w'-]*[^\W\d_])?$")
 
@@ -98,7 +98,8 @@ def test_keystroke_trace(predictor):
 def test_suggestions_are_distinct_whole_words_and_insert_the_rest(predictor):
     predictor.set_text("The cat li")
     suggestions = predictor.suggest(5)
-    assert len({s.word for s in suggestions}) == len(suggestions) == 5
+    assert len({s.word for s in suggestions}) == len(suggestions) >= 2
+    assert suggestions[-1].score >= suggestions[0].score - MAX_SCORE_GAP  # no junk far below the best
     for s in suggestions:
         assert s.word.startswith("li") and WHOLE_WORD.match(s.word)
         assert s.insert == s.word[2:] + " "
