@@ -128,7 +128,7 @@ class Predictor:
     # ------------------------------------------------------------ running the model
 
     def _zero_state(self) -> State:
-        return self.model.init_state(1) if hasattr(self.model, "init_state") else None
+        return self.model.init_state(1)
 
     def _step(self, ids: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """ids (B, T) -> log-probabilities of the next token after the last one (B, V), new state."""
@@ -139,7 +139,8 @@ class Predictor:
     def _feed(self, state: State, ids: list[int]) -> State:
         if not ids:
             return state
-        return self._step(torch.tensor([ids], dtype=torch.long), state)[1]
+        with single_steps():
+            return self.model.advance(torch.tensor([ids], dtype=torch.long), state)
 
     def _next_logprobs(self, state: State) -> torch.Tensor:
         """Distribution of the next token from a state: the output layers applied to the top layer's h."""

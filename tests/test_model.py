@@ -32,6 +32,9 @@ def test_forward_all_at_once_equals_token_by_token():
             step_logits.append(logits)
     torch.testing.assert_close(torch.cat(step_logits, dim=1), all_logits, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(state[0], all_state[0], rtol=1e-5, atol=1e-5)
+    with torch.no_grad():  # advance(): the same state without the logits
+        advanced = model.advance(ids, model.init_state(2))
+    torch.testing.assert_close(advanced[1], all_state[1], rtol=1e-5, atol=1e-5)
 
 
 def test_output_layer_is_tied_to_embedding():
