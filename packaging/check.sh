@@ -50,6 +50,8 @@ touch "$out/stamp"; sleep 1
 step "foretype suggest (installed command, offline)"
 "${offline[@]}" foretype suggest "Thank you very" | tee "$out/suggest.txt"
 [ -s "$out/suggest.txt" ] || fail "foretype suggest printed nothing"
+"${offline[@]}" foretype suggest "Thank you very " | tee "$out/suggest-next.txt"   # after a space: the next word
+[ -s "$out/suggest-next.txt" ] || fail "foretype suggest printed nothing after a space"
 
 step "desktop app under Xvfb (offline)"
 display=:$(( 90 + RANDOM % 100 ))

@@ -10,6 +10,7 @@ VERSION=${FORETYPE_VERSION:-$(python3 -c 'import tomllib; print(tomllib.load(ope
 staging=build/dmg
 rm -rf "$staging"; mkdir -p "$staging"
 cp -R dist/Foretype.app "$staging/"
+chmod -R u+rwX,go+rX "$staging/Foretype.app"   # readable by every user, whatever the build's umask
 ln -s /Applications "$staging/Applications"
 hdiutil create -volname Foretype -srcfolder "$staging" -fs HFS+ -format UDZO -ov "dist/Foretype-$VERSION.dmg"
 # The command line is inside the app: /Applications/Foretype.app/Contents/MacOS/foretype suggest "..."
