@@ -71,13 +71,15 @@ as written. Log messages go to stderr, never into the stream. Every object has
 and by event:
 
     start      once, after reading: files (int, files read), skipped ([{"path", "reason"}], the
-               first 100), skipped_total (int), truncated (bool: the input cap was hit), train_chars, held_out_chars (int),
-               total (int: training steps at most), base, out (paths), base_sha256
-    progress   step, total (training steps done / at most; both 0 before training), eta
-               (seconds left for the whole command, null until it can be measured), fraction
-               (0..1 of the whole command), metrics ({"loss", "lr"} while training, plus
-               "held_out_bpc" and "best_bpc" after each held-out evaluation); at most twice a
-               second, and at every phase change and evaluation
+               first 100), skipped_total (int), truncated (bool: the input cap was hit),
+               train_chars, held_out_chars (int), total (int: training steps at most), base, out
+               (paths), base_sha256
+    progress   step (training steps done, 0 before training), total (as in "start"), eta (seconds
+               left for the whole command, null when unknown), fraction (0..1 of the whole
+               command, from elapsed and eta), metrics ({} outside training; while training
+               "loss", "lr", and "held_out_bpc" (latest evaluation, the base's before the first)
+               and "best_bpc"); at most twice a second, and at once after a phase change or an
+               evaluation
     warning    message (one line for the user, e.g. the input cap was hit)
     done       out, sha256 (of F2), before and after ({"bpc", "top3", "ksr", "chars"}: bits per
                character, next-word top-3 accuracy and keystroke savings at k=3 under the exact
@@ -87,8 +89,8 @@ and by event:
     error      message (one line; also on stderr); exit status 1
     cancelled  message; exit status 130, F2 untouched
 
-The first line is "start" or "error"; the last is "done", "error" or "cancelled" unless the
-process was killed. Consumers should ignore fields and events they do not know.
+The first line is "start", "error" or "cancelled"; the last is "done", "error" or "cancelled"
+unless the process was killed. Consumers should ignore fields and events they do not know.
 """
 
 from __future__ import annotations
@@ -273,6 +275,7 @@ class Progress:
 
     def set_phase(self, phase: str, message: str) -> None:
         self.phase = phase
+        self._last = -math.inf  # the next update is shown at once
         if self.bar is not None:
             self.bar.close()
             self.bar = None
