@@ -60,10 +60,14 @@ trap 'kill $xvfb 2>/dev/null || true' EXIT
 export DISPLAY=$display
 sleep 1
 "${offline[@]}" foretype app > "$out/app.log" 2>&1 & app=$!   # what the desktop entry runs
-for _ in $(seq 60); do xdotool search --name Foretype >/dev/null 2>&1 && break; sleep 1; done
-xdotool search --name Foretype >/dev/null 2>&1 || { cat "$out/app.log"; fail "no Foretype window after 60 s"; }
+for _ in $(seq 60); do xdotool search --onlyvisible --name Foretype >/dev/null 2>&1 && break; sleep 1; done
+xdotool search --onlyvisible --name Foretype >/dev/null 2>&1 || { cat "$out/app.log"; fail "no Foretype window after 60 s"; }
 sleep 15   # the model loads on a worker thread after the window is up
-xdotool type --delay 120 "Thank you very much for the "
+# No window manager under Xvfb: give the window the keyboard focus and click into the text first.
+win=$(xdotool search --onlyvisible --name Foretype | head -n 1)
+xdotool windowfocus --sync "$win" mousemove --window "$win" 300 150 click 1
+sleep 1
+xdotool type --delay 120 "Thank you very much for the he"
 sleep 3
 import -window root "$out/screenshot.png"
 kill -0 $app 2>/dev/null || { cat "$out/app.log"; fail "the app exited on its own"; }
