@@ -43,6 +43,8 @@ checkpoints of the small-u8k run; 2 cores, shared with other jobs):
   38.8% -> 41.1%, top-3 23.0% -> 24.7%, bits/char 2.179 -> 2.071; multigenre_gum bits/char
   2.154 -> 2.157 (+0.14%); held-out 2.276 -> 2.210 (best at step 360); 9m43s in all under a load
   of 4-5, the time budget stopping training at step 384 of 720.
+- final base, lr 2e-3 and no pull: best held-out at step 90, stopped early at 270; KSR 40.4%,
+  bits/char 2.108 on the same 1,500 words: worse than the defaults.
 - step-1500 base, the defaults: held-out bits/char 2.401 -> 2.282 (best at step 270 of 450,
   stopped early), multigenre_gum bits/char 2.254 -> 2.225 (1.3% better, not worse), 8m38s in all
   for 978 KB.
