@@ -54,8 +54,17 @@ def new_model_path() -> Path:
 
 
 def finetune_command(base: Path | None, inputs: list[str], out: Path) -> list[str]:
-    """`foretype finetune` through this interpreter, so it works from a virtualenv without `foretype` on PATH."""
-    argv = [sys.executable, "-m", "foretype.app.cli", "finetune"]
+    """`foretype finetune` run by this installation itself, so no `foretype` on PATH is needed.
+
+    From a virtualenv that is this interpreter with ``-m``. In an installer's build (PyInstaller sets
+    ``sys.frozen``) ``sys.executable`` is the app program, which runs only the app: the console
+    program `foretype` beside it runs the command line.
+    """
+    if getattr(sys, "frozen", False):
+        program = Path(sys.executable).with_name("foretype.exe" if sys.platform == "win32" else "foretype")
+        argv = [str(program), "finetune"]
+    else:
+        argv = [sys.executable, "-m", "foretype.app.cli", "finetune"]
     if base is not None:
         argv += ["--base", str(base)]
     return argv + [*inputs, "--out", str(out), "--progress", "jsonl"]

@@ -118,6 +118,16 @@ def test_the_real_command_parses_as_foretype_finetune_with_jsonl_progress(tmp_pa
     assert "--base" not in finetune_command(None, ["a.txt"], tmp_path / "out.pt")  # the bundled model
 
 
+def test_an_installer_build_runs_finetune_with_its_console_program(tmp_path, monkeypatch):
+    app_program = tmp_path / "foretype" / ("foretype-app.exe" if sys.platform == "win32" else "foretype-app")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(app_program))
+    argv = finetune_command(None, ["a.txt"], tmp_path / "out.pt")
+    console = app_program.with_name("foretype.exe" if sys.platform == "win32" else "foretype")
+    assert argv[:2] == [str(console), "finetune"]
+    assert build_parser().parse_args(argv[1:]).inputs == ["a.txt"]
+
+
 def test_empty_or_binary_selection_cannot_start(make_window, qtbot, tmp_path, fake_command):
     window = make_window()
     action = next(a for m in window.menuBar().actions() for a in m.menu().actions() if a.text() == "&Learn from My Writing…")
