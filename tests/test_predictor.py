@@ -137,6 +137,19 @@ def test_no_suggestions_after_non_words(predictor, text):
     assert predictor.suggest(3) == []
 
 
+def test_a_name_used_earlier_in_the_document_is_offered_from_its_first_letter(loaded):
+    """The recency cache: the tiny model has never seen "Zorblax"; the document teaches it."""
+    with_cache, without = Predictor(loaded.model, loaded.tokenizer), Predictor(loaded.model, loaded.tokenizer, recent_weight=0.0)
+    for predictor in (with_cache, without):
+        predictor.set_text("Zorblax likes the book. The cat likes Zorblax. Then Z")
+    assert with_cache.suggest(1)[0].word == "Zorblax"
+    assert "Zorblax" not in [s.word for s in without.suggest(3)]
+    with_cache.set_text("A new text. Then Z")  # the cache holds the text before the cursor, nothing older
+    assert "Zorblax" not in [s.word for s in with_cache.suggest(3)]
+    with_cache.set_text("Zorblax likes the book. The cat likes Zorblax. ")
+    assert "Zorblax" not in [s.word for s in with_cache.suggest(3)]  # next-word predictions are the model's alone
+
+
 def test_character_model_suggests_whole_words(loaded_char):
     predictor = Predictor(loaded_char.model, loaded_char.tokenizer)
     for text in ("", "The ", "The cat lik", "I don'"):
