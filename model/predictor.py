@@ -16,7 +16,6 @@ import math
 import re
 import unicodedata
 import warnings
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import torch
 
 from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
+from .recency import RecencyCache
 from .tokenizer import NEWLINE, SEGMENT, Tokenizer, to_model_text
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
@@ -35,11 +35,6 @@ SENTENCE_END = ".!?"
 MAX_WORD_CHARS = 32
 # Words this much less likely than the best are noise ("very" -> "verybye"): show fewer rather than junk.
 MAX_SCORE_GAP = math.log(1000)
-# The recency cache: the words of this many characters before the cursor, and their share of the
-# next word's probability (a unigram cache mixed with the LSTM, like presage's recency predictor;
-# both tuned in docs/EXPERIMENTS.md).
-RECENT_CHARS = 8000
-RECENT_WEIGHT = 0.3
 
 # rest of the last segment -> (opening punctuation, partial word, closing punctuation)
 PARTIAL = re.compile(rf"^(?P<lead>[{re.escape(OPENING)}]*)(?P<word>(?:[^\W\d_][\w'\-]*)?)(?P<close>[{re.escape(CLOSING)}]*)$")
@@ -89,7 +84,7 @@ class Predictor:
     SNAPSHOT_CAP_BYTES = 32 * 2**20  # the stride doubles as needed to stay under this
 
     def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = 8,
-                 recent_weight: float = RECENT_WEIGHT, name: str = "model"):
+                 recency: RecencyCache | None = None, name: str = "model"):
         torch.set_num_threads(1)  # one small step at a time: more threads only add overhead
         model.eval()
         if quantize == "int8":
@@ -97,7 +92,7 @@ class Predictor:
                 warnings.simplefilter("ignore")
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
         self.model, self.tokenizer, self.quantize, self.beam_width, self.name = model, tokenizer, quantize, beam_width, name
-        self.recent_weight = recent_weight
+        self.recency = recency or RecencyCache()
         self._index_vocabulary()
         self._start_state = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
         self._state_bytes = sum(t.numel() * t.element_size() for t in self._start_state)
@@ -166,7 +161,7 @@ class Predictor:
         self._stride = self.STRIDE
         self._partial = " "
         self._logprobs_for: State | None = None
-        self._recent_text, self._recent_counts = "", Counter()
+        self.recency.clear()
 
     def set_text(self, text: str) -> None:
         """The text before the cursor changed (typing, deleting, pasting, jumping): bring the state up to date."""
@@ -281,7 +276,8 @@ class Predictor:
         if constraint is None or k <= 0:
             return []
         spell, typed, kind, sentence_start = constraint
-        words = self._mix_recent(self._search(spell, typed, k), typed)
+        self.recency.update(self._segments, self._current[0])
+        words = self.recency.mix(self._search(spell, typed, k), typed, after_previous=self._partial == " " + typed)
         if kind == "prediction" and sentence_start:
             capitalised: dict[str, float] = {}
             for w, s in words.items():
@@ -292,33 +288,6 @@ class Predictor:
         ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP]
         prefix = spell[len(self._partial):]  # a space the user has not typed yet
         return [Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind) for w, s in ranked]
-
-    def _mix_recent(self, words: dict[str, float], typed: str) -> dict[str, float]:
-        """p(word) = (1 - w) p_lstm(word) + w p_recent(word): names and terms of this document come back.
-
-        p_recent is the word's share of the recent words; those that start with what was typed are
-        candidates. A recent word outside the beam's results gets its cache share alone, a lower bound
-        of its mixed probability. Only for completions: with nothing typed, the cache's most frequent
-        words ("the", "of") crowd out the model's guesses, for no measured gain in keystroke savings.
-        """
-        counts = self._recent_words()
-        if not typed or not counts or not self.recent_weight:
-            return words
-        total = sum(counts.values())
-        mixed = {w: s + math.log1p(-self.recent_weight) for w, s in words.items()}
-        for w, n in counts.items():
-            if w.startswith(typed):
-                share = math.log(self.recent_weight * n / total)
-                mixed[w] = float(np.logaddexp(mixed[w], share)) if w in mixed else share
-        return mixed
-
-    def _recent_words(self) -> Counter:
-        """Word counts in the RECENT_CHARS before the word at the cursor, recounted only when that text changed."""
-        end = self._current_end()
-        text = self._known[max(0, end - RECENT_CHARS) : end]
-        if text != self._recent_text:
-            self._recent_text, self._recent_counts = text, Counter(WORD.findall(text))
-        return self._recent_counts
 
     def _search(self, spell: str, typed: str, k: int) -> dict[str, float]:
         """Beam search over tokens: spell ``spell``, then word characters until the model ends the word.

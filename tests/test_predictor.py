@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from conftest import generated_text
 from foretype.model.modelfile import load_model_file
 from foretype.model.predictor import MAX_SCORE_GAP, Predictor
+from foretype.model.recency import RecencyCache
 
 WHOLE_WORD = re.compile(r"^[^\W\d_]([\w'-]*[^\W\d_])?$")
 
@@ -139,15 +140,22 @@ def test_no_suggestions_after_non_words(predictor, text):
 
 def test_a_name_used_earlier_in_the_document_is_offered_from_its_first_letter(loaded):
     """The recency cache: the tiny model has never seen "Zorblax"; the document teaches it."""
-    with_cache, without = Predictor(loaded.model, loaded.tokenizer), Predictor(loaded.model, loaded.tokenizer, recent_weight=0.0)
+    with_cache = Predictor(loaded.model, loaded.tokenizer)
+    without = Predictor(loaded.model, loaded.tokenizer, recency=RecencyCache(word_weight=0.0, pair_weight=0.0))
     for predictor in (with_cache, without):
         predictor.set_text("Zorblax likes the book. The cat likes Zorblax. Then Z")
     assert with_cache.suggest(1)[0].word == "Zorblax"
     assert "Zorblax" not in [s.word for s in without.suggest(3)]
     with_cache.set_text("A new text. Then Z")  # the cache holds the text before the cursor, nothing older
     assert "Zorblax" not in [s.word for s in with_cache.suggest(3)]
-    with_cache.set_text("Zorblax likes the book. The cat likes Zorblax. ")
-    assert "Zorblax" not in [s.word for s in with_cache.suggest(3)]  # next-word predictions are the model's alone
+
+
+def test_a_word_that_followed_the_previous_word_is_predicted_after_it(loaded):
+    predictor = Predictor(loaded.model, loaded.tokenizer)
+    predictor.set_text("Anna Zorblax likes the book. The cat likes Anna Zorblax. Then Anna ")
+    assert "Zorblax" in [s.word for s in predictor.suggest(3)]
+    predictor.set_text("Anna Zorblax likes the book. The cat likes Anna Zorblax. Then the ")
+    assert "Zorblax" not in [s.word for s in predictor.suggest(3)]  # unigram counts alone never predict
 
 
 def test_character_model_suggests_whole_words(loaded_char):
