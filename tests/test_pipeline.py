@@ -9,13 +9,14 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import generated_text
 from foretype.model.predictor import Predictor
 from foretype.training.config import ConfigError, make_config, parse_overrides
 from foretype.training.export import export
 from foretype.training.prepare import prepare
-from foretype.training.train import train
+from foretype.training.train import restart_some_streams, train
 
 
 def test_prepare_survives_binary_empty_and_latin1_files(tmp_path):
@@ -88,6 +89,17 @@ def test_overrides_are_checked():
         parse_overrides(["--n_layers=two"])
     with pytest.raises(ConfigError, match="unknown preset"):
         make_config("huge")
+
+
+def test_restart_some_streams_zeroes_whole_streams_at_the_given_rate():
+    torch.manual_seed(0)
+    state = (torch.ones(2, 1000, 4), torch.full((2, 1000, 4), 3.0))  # (layers, streams, hidden)
+    h, c = restart_some_streams(state, 0.25)
+    zeroed = (h == 0).all(dim=2).all(dim=0)
+    assert torch.equal(zeroed, (c == 0).all(dim=2).all(dim=0))  # h and c of a stream restart together
+    assert torch.equal((h == 1).all(dim=2).all(dim=0), ~zeroed)  # the other streams keep their state whole
+    assert 200 < int(zeroed.sum()) < 300
+    assert restart_some_streams(state, 0.0) is state
 
 
 def _cli(*args, env=None, timeout=300):

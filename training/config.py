@@ -25,6 +25,7 @@ class TrainConfig:
     max_steps: int = 20_000
     weight_decay: float = 0.01
     grad_clip: float = 1.0
+    state_reset: float = 0.02  # chance per stream and step that its carried state restarts from zero
     # evaluation and logging
     eval_interval: int = 500
     eval_tokens: int = 200_000

@@ -107,6 +107,20 @@ def evaluate_bpc(model: LSTMLanguageModel, tokens: np.ndarray, chars_per_token: 
     return total / count / chars_per_token / math.log(2)
 
 
+def restart_some_streams(state: tuple[torch.Tensor, torch.Tensor], chance: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero the carried state of each stream with probability ``chance``.
+
+    The app starts every document from a zero state. A model whose state is only ever carried
+    can come to rely on cells that have long saturated and fail from zero: one run here read
+    2.4 bits/char on validation streams yet 9.6 from the start of the validation text.
+    """
+    if chance <= 0:
+        return state
+    h, c = state
+    keep = (torch.rand(h.shape[1], device=h.device) >= chance).to(h.dtype).view(1, -1, 1)  # (1, batch, 1)
+    return h * keep, c * keep
+
+
 # ---------------------------------------------------------------- checkpoints
 
 def save_checkpoint(path: Path, model, optimizer, config: TrainConfig, tokenizer: Tokenizer, meta: dict, progress: dict) -> None:
@@ -230,7 +244,7 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
-            state = repackage_state(state)
+            state = restart_some_streams(repackage_state(state), config.state_reset)
 
             now = time.time()
             progress["train_seconds"] += now - t_last
