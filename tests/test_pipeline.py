@@ -16,7 +16,7 @@ from foretype.model.predictor import Predictor
 from foretype.training.config import ConfigError, make_config, parse_overrides
 from foretype.training.export import export
 from foretype.training.prepare import prepare
-from foretype.training.train import restart_some_streams, train
+from foretype.training.train import TIMED_STEPS, restart_some_streams, steps_within_budget, train
 
 
 def test_prepare_survives_binary_empty_and_latin1_files(tmp_path):
@@ -79,6 +79,18 @@ def test_export_int8_loads_and_suggests_whole_words(tmp_path, data_dir):
     predictor.set_text("The cat ")
     words = [s.word for s in predictor.suggest(3)]
     assert words and all(w.replace("'", "").replace("-", "").isalpha() for w in words)
+
+
+def test_time_budget_fixes_max_steps_from_the_measured_speed(tmp_path, data_dir):
+    config = make_config("tiny", {"time_budget_s": 100.0, "eval_interval": 50})
+    # 10 s spent, 0.1 s a step and a 2 s evaluation every 50 steps: 90 s / 0.14 s = 642 more steps
+    assert steps_within_budget(config, 60, 10.0, 0.1, 2.0) == 60 + 642
+    assert steps_within_budget(config, 60, 500.0, 0.1, 2.0) == 61  # over budget: stop at the next step
+    run = tmp_path / "run"
+    progress = train(data_dir, run, "tiny", {"time_budget_s": 1e-3, "max_steps": 10_000, "eval_interval": 20})
+    assert progress["step"] == TIMED_STEPS[1] + 1
+    saved = torch.load(run / "ckpt.pt", weights_only=True)["config"]
+    assert saved["max_steps"] == TIMED_STEPS[1] + 1 and saved["time_budget_s"] == 0.0  # a resume keeps the schedule
 
 
 def test_overrides_are_checked():

@@ -23,6 +23,7 @@ class TrainConfig:
     min_lr: float = 3e-4
     warmup_steps: int = 200
     max_steps: int = 20_000
+    time_budget_s: float = 0.0  # >0: after a few timed steps, max_steps becomes what fits in this many seconds
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     state_reset: float = 0.02  # chance per stream and step that its carried state restarts from zero

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "ckpt.pt"  # latest, for resuming
 BEST = "best.pt"  # lowest validation bits per character, for export
+TIMED_STEPS = (10, 60)  # steps after the start whose speed sets max_steps under a time budget (the first ones are slow)
 
 
 class TrainError(ForetypeError):
@@ -144,6 +145,17 @@ def load_checkpoint(path: Path) -> dict:
         raise TrainError(f"cannot read checkpoint {path}: {str(e).splitlines()[0][:160]}") from None
 
 
+def steps_within_budget(config: TrainConfig, step: int, seconds_so_far: float, seconds_per_step: float, eval_seconds: float) -> int:
+    """The max_steps that ends the run when ``config.time_budget_s`` of training time are spent.
+
+    A lent GPU or a user's evening is a fixed time, not a number of steps; fixing max_steps once,
+    early, keeps the cosine schedule complete and every rank on the same schedule.
+    """
+    remaining = config.time_budget_s - seconds_so_far
+    per_step = seconds_per_step + eval_seconds / config.eval_interval
+    return step + max(1, int(remaining / per_step))
+
+
 def lr_at(step: int, c: TrainConfig) -> float:
     """Linear warmup, then cosine decay to min_lr at max_steps."""
     if step < c.warmup_steps:
@@ -203,6 +215,7 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
     metrics = open(out_dir / "metrics.jsonl", "a") if master else None
     bar = tqdm(total=config.max_steps, initial=progress["step"], desc="training", unit="step", disable=not master, dynamic_ncols=True, mininterval=1.0)
     t_last, step_start = time.time(), progress["step"]
+    timed_from = eval_seconds = None
 
     def checkpoint(val_bpc: float) -> None:
         """Save the latest state; copy it to best.pt when validation improved."""
@@ -214,7 +227,10 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
             atomic_write(out_dir / BEST, lambda f: f.write(data))
 
     def validate() -> None:
+        nonlocal eval_seconds
+        started = time.time()
         val_bpc = evaluate_bpc(model, val_tokens, val_chars_per_token, config.eval_tokens, device)
+        eval_seconds = time.time() - started
         record = {"step": progress["step"], "tokens_seen": progress["tokens_seen"], "val_bpc": round(val_bpc, 4),
                   "train_seconds": round(progress["train_seconds"], 1)}
         metrics.write(json.dumps(record) + "\n")
@@ -230,6 +246,19 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
             for group in optimizer.param_groups:
                 group["lr"] = lr
 
+            if config.time_budget_s and step == step_start + TIMED_STEPS[0]:
+                timed_from = time.time()
+            if config.time_budget_s and step == step_start + TIMED_STEPS[1]:
+                seconds_per_step = (time.time() - timed_from) / (TIMED_STEPS[1] - TIMED_STEPS[0])
+                if master and eval_seconds is None:
+                    validate()  # times one evaluation: the budget must hold them too
+                max_steps = torch.tensor(steps_within_budget(config, step, progress["train_seconds"], seconds_per_step, eval_seconds or 0.0), device=device)
+                if ddp:
+                    torch.distributed.broadcast(max_steps, 0)
+                config = dataclasses.replace(config, max_steps=int(max_steps), time_budget_s=0.0)
+                bar.total = config.max_steps
+                if master:
+                    log.info("time budget: %.3f s/step, max_steps set to %d", seconds_per_step, config.max_steps)
             if master and step > step_start and step % config.eval_interval == 0:
                 validate()
 
