@@ -222,3 +222,11 @@ def test_any_edit_sequence_gives_what_a_fresh_predictor_gives(loaded, edits):
     fresh.set_text(document[:cursor])
     assert same_suggestions(predictor.suggest(3), fresh.suggest(3))
     assert predictor.context() == fresh.context()
+
+
+def test_the_search_stops_once_no_new_word_could_be_shown():
+    # a word must reach the k-th best score and stay within MAX_SCORE_GAP of the best to be shown
+    assert Predictor._shown_above({"a": -1.0, "b": -2.0, "c": -3.0}, 3) == -3.0
+    assert Predictor._shown_above({"tomatoes": -0.1}, 3) == pytest.approx(-0.1 - MAX_SCORE_GAP)
+    assert Predictor._shown_above({"a": -1.0, "b": -9.0, "c": -20.0}, 3) == pytest.approx(-1.0 - MAX_SCORE_GAP)
+    assert Predictor._shown_above({}, 3) == float("-inf")
