@@ -161,6 +161,8 @@ class Predictor:
         self._stride = self.STRIDE
         self._partial = " "
         self._logprobs_for: State | None = None
+        self._last_steps: dict[tuple, tuple[torch.Tensor, State]] = {}
+        self._last_steps_for: State | None = None
         self.recency.clear()
 
     def set_text(self, text: str) -> None:
@@ -301,6 +303,12 @@ class Predictor:
         scores = torch.zeros(1)
         logprobs = self._current_logprobs()
         words: dict[str, float] = {}
+        # A step depends only on its batch: the (parents, tokens) of every step since the cursor's state.
+        # The next keystroke in a word mostly re-spells the same batches, so the last search's steps are
+        # reused whole (int8 dynamic quantization scales a batch as a whole: a row alone may round apart).
+        batch = None
+        reusable = self._last_steps if self._last_steps_for is state else {}
+        self._last_steps, self._last_steps_for = {}, state
         for _ in range(len(spell) + MAX_WORD_CHARS):
             spelling = [b for b, text in enumerate(beams) if len(text) < len(spell)]
             in_word = [b for b, text in enumerate(beams) if len(text) >= len(spell)]
@@ -308,18 +316,20 @@ class Predictor:
             for b in spelling:  # few beams, each with its own allowed tokens
                 ids = self._spelling_ids(spell[len(beams[b]):], need_letter=not typed)
                 if len(ids):
-                    top = torch.topk(scores[b] + logprobs[b, ids], min(width, len(ids)))
+                    top = torch.topk(scores[b] + logprobs[b].index_select(0, ids), min(width, len(ids)))
                     cand_scores.append(top.values)
                     cand_token.append(ids[top.indices])
                     cand_beam.append(torch.full((len(top.indices),), b))
             if in_word:  # all beams inside the word at once: end it here, or continue it
                 rows = torch.tensor(in_word)
-                ends = scores[rows] + torch.logsumexp(logprobs[rows][:, self._terminator_ids], dim=1)
+                # index_select, not fancy indexing: 3x faster on these (beams, vocabulary) tables
+                in_word_logprobs = logprobs if len(in_word) == len(beams) else logprobs.index_select(0, rows)
+                ends = scores[rows] + torch.logsumexp(in_word_logprobs.index_select(1, self._terminator_ids), dim=1)
                 for b, end in zip(in_word, ends.tolist()):
                     word = typed + beams[b][len(spell):]
                     if word and word[-1] not in "'-":
                         words[word] = float(np.logaddexp(words[word], end)) if word in words else end
-                grown = (scores[rows, None] + logprobs[rows][:, self._continuation_ids]).flatten()
+                grown = (scores[rows, None] + in_word_logprobs.index_select(1, self._continuation_ids)).flatten()
                 top = torch.topk(grown, min(width, len(grown)))
                 n_cont = len(self._continuation_ids)
                 cand_scores.append(top.values)
@@ -335,7 +345,10 @@ class Predictor:
             tokens = torch.cat(cand_token)[top.indices]
             beams = [beams[p] + self._pieces[t] for p, t in zip(parents.tolist(), tokens.tolist())]
             scores = top.values
-            logprobs, state = self._step(tokens.view(-1, 1), (state[0][:, parents], state[1][:, parents]))
+            batch = (batch, tuple(parents.tolist()), tuple(tokens.tolist()))
+            if batch not in reusable:
+                reusable[batch] = self._step(tokens.view(-1, 1), (state[0][:, parents], state[1][:, parents]))
+            logprobs, state = self._last_steps[batch] = reusable[batch]
         return words
 
     @staticmethod

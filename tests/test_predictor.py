@@ -230,3 +230,28 @@ def test_the_search_stops_once_no_new_word_could_be_shown():
     assert Predictor._shown_above({"tomatoes": -0.1}, 3) == pytest.approx(-0.1 - MAX_SCORE_GAP)
     assert Predictor._shown_above({"a": -1.0, "b": -9.0, "c": -20.0}, 3) == pytest.approx(-1.0 - MAX_SCORE_GAP)
     assert Predictor._shown_above({}, 3) == float("-inf")
+
+
+def count_steps(predictor, monkeypatch) -> list:
+    steps = []
+    step = predictor._step
+    monkeypatch.setattr(predictor, "_step", lambda ids, state: steps.append(len(ids)) or step(ids, state))
+    return steps
+
+
+def test_typing_a_word_reuses_the_last_keystrokes_model_steps(loaded, monkeypatch):
+    text = "The cat likes the well-known book"
+    typing = Predictor(loaded.model, loaded.tokenizer)
+    typing_steps = count_steps(typing, monkeypatch)
+    fresh_steps = 0
+    for i in range(1, len(text) + 1):
+        typing.set_text(text[:i])
+        fresh = Predictor(loaded.model, loaded.tokenizer)
+        steps = count_steps(fresh, monkeypatch)
+        fresh.set_text(text[:i])
+        assert same_suggestions(typing.suggest(3), fresh.suggest(3))
+        fresh_steps += len(steps)
+    assert len(typing_steps) < fresh_steps
+    before = len(typing_steps)
+    typing.suggest(3)  # asked again (the app re-asks after a focus change): every step is reused
+    assert len(typing_steps) == before
