@@ -15,6 +15,7 @@ import torch
 from .errors import ForetypeError
 from .files import atomic_write
 from .lstm import LSTMConfig, LSTMLanguageModel
+from .recency import Lexicon
 from .tokenizer import Tokenizer
 
 FORMAT = "foretype-model"
@@ -34,6 +35,7 @@ class LoadedModel:
     summary: dict = field(default_factory=dict)
     base_sha256: str | None = None
     sha256: str = ""
+    lexicon: Lexicon | None = None  # a fine-tuned model's counts of the user's own words
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -54,6 +56,7 @@ def save_model_file(
     dtype: torch.dtype = torch.float16,
     summary: dict | None = None,
     base_sha256: str | None = None,
+    lexicon: Lexicon | None = None,
     mode: int | None = None,
 ) -> None:
     """Write atomically. Weights are stored in ``dtype`` (fp16 halves the file; inference runs in fp32)."""
@@ -70,6 +73,8 @@ def save_model_file(
         "summary": summary or {},
         "base_sha256": base_sha256 or "",
     }
+    if lexicon:
+        payload["lexicon"] = lexicon.to_payload()
     atomic_write(path, lambda f: torch.save(payload, f), mode=mode)
 
 
@@ -105,6 +110,10 @@ def load_model_file(path: str | os.PathLike) -> LoadedModel:
         if tuple(state[key].shape) != tuple(tensor.shape):
             raise ModelFileError(f"{name}: {key} has shape {tuple(state[key].shape)}, expected {tuple(tensor.shape)}")
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=False)
+    try:
+        lexicon = Lexicon.from_payload(payload["lexicon"]) if payload.get("lexicon") else None
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"{name} has a broken list of the user's words ({type(e).__name__}: {e})") from None
     model.eval()
     return LoadedModel(
         model=model,
@@ -114,6 +123,7 @@ def load_model_file(path: str | os.PathLike) -> LoadedModel:
         summary=dict(payload.get("summary", {})),
         base_sha256=payload.get("base_sha256") or None,
         sha256=sha256_of(path),
+        lexicon=lexicon,
     )
 
 

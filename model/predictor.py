@@ -25,7 +25,7 @@ import torch
 
 from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
-from .recency import RecencyCache
+from .recency import Lexicon, RecencyCache
 from .tokenizer import NEWLINE, SEGMENT, Tokenizer, to_model_text
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
@@ -84,7 +84,7 @@ class Predictor:
     SNAPSHOT_CAP_BYTES = 32 * 2**20  # the stride doubles as needed to stay under this
 
     def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = 8,
-                 recency: RecencyCache | None = None, name: str = "model"):
+                 recency: RecencyCache | None = None, lexicon: Lexicon | None = None, name: str = "model"):
         torch.set_num_threads(1)  # one small step at a time: more threads only add overhead
         model.eval()
         if quantize == "int8":
@@ -93,6 +93,7 @@ class Predictor:
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
         self.model, self.tokenizer, self.quantize, self.beam_width, self.name = model, tokenizer, quantize, beam_width, name
         self.recency = recency or RecencyCache()
+        self.lexicon = lexicon  # the user's own writing, in a fine-tuned model's file
         self._index_vocabulary()
         self._start_state = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
         self._state_bytes = sum(t.numel() * t.element_size() for t in self._start_state)
@@ -103,7 +104,7 @@ class Predictor:
         """Load a model file (the bundled default when ``path`` is None)."""
         path = Path(path) if path else default_model_path()
         loaded = load_model_file(path)
-        return cls(loaded.model, loaded.tokenizer, loaded.quantize, name=path.stem, **kwargs)
+        return cls(loaded.model, loaded.tokenizer, loaded.quantize, lexicon=loaded.lexicon, name=path.stem, **kwargs)
 
     # ------------------------------------------------------------ vocabulary tables
 
@@ -279,7 +280,10 @@ class Predictor:
             return []
         spell, typed, kind, sentence_start = constraint
         self.recency.update(self._segments, self._current[0])
-        words = self.recency.mix(self._search(spell, typed, k), typed, after_previous=self._partial == " " + typed)
+        previous = self.recency.previous_word() if self._partial == " " + typed else None
+        words = self.recency.mix(self._search(spell, typed, k), typed, previous)
+        if self.lexicon:
+            words = self.lexicon.mix(words, typed, previous)
         if kind == "prediction" and sentence_start:
             capitalised: dict[str, float] = {}
             for w, s in words.items():

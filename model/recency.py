@@ -15,16 +15,23 @@ on dev text the reported figures do not use (docs/EXPERIMENTS.md).
 The cache counts segments (see predictor.py: a whitespace character and what follows it), so that
 while typing it only adds the segment just finished and drops the oldest: constant work per
 keystroke, however long the document.
+
+A `Lexicon` is the same counts over the user's own writing, saved with a fine-tuned model: the
+names, terms and turns of phrase of their other documents, mixed in with smaller weights.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import unicodedata
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from .tokenizer import SEGMENT, to_model_text
 
 WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
 # a segment that is one word after a space, nothing else: it can start a pair
@@ -35,6 +42,10 @@ LEADING = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?)(?![\w'-])")
 WINDOW_SEGMENTS = 1500  # about 8,000 characters of English
 WORD_WEIGHT = 0.3
 PAIR_WEIGHT = 0.2
+# Tuned with the first 60% of wiki_wikitext2 as the writing and the next 20% as the text typed
+# (0-0.3 tried; the last 20%, which the reported figures use, left out): docs/EXPERIMENTS.md.
+LEXICON_WORD_WEIGHT = 0.05
+LEXICON_PAIR_WEIGHT = 0.05
 
 
 def _pair(first: str, second: str) -> tuple[str, str] | None:
@@ -42,16 +53,57 @@ def _pair(first: str, second: str) -> tuple[str, str] | None:
     return (a[1], b[1]) if a and b else None
 
 
-class RecencyCache:
+def _mixed(words: dict[str, float], counts: Iterable[tuple[str, int]], total: int, weight: float) -> dict[str, float]:
+    """(1 - weight) p_model + weight * n / total, in logs, for the counted ``(word, n)`` given."""
+    if not weight:
+        return words
+    mixed = {w: s + math.log1p(-weight) for w, s in words.items()}
+    for w, n in counts:
+        share = math.log(weight * n / total)
+        mixed[w] = float(np.logaddexp(mixed[w], share)) if w in mixed else share
+    return mixed
+
+
+class WordCounts:
+    """Counts of words and of word pairs, and their mixing into the model's word probabilities."""
+
+    def __init__(self, word_weight: float, pair_weight: float):
+        self.word_weight, self.pair_weight = word_weight, pair_weight
+        self._words: Counter[str] = Counter()
+        self._followers: dict[str, Counter[str]] = {}  # word -> counts of the words right after it
+
+    def mix(self, words: dict[str, float], typed: str, previous: str | None) -> dict[str, float]:
+        """Mix the counts into ``words`` (word -> natural-log probability from the model).
+
+        ``typed`` is the typed part of the word; ``previous`` the word before it when a space
+        separates them (the pair statistics apply), else None. Counted words missing from
+        ``words`` get the counts' share alone, a lower bound of their mixed probability.
+        """
+        if typed and self._words:
+            words = _mixed(words, self._starting(self._words, typed), self._total(self._words), self.word_weight)
+        if previous in self._followers:
+            follows = self._followers[previous]
+            words = _mixed(words, self._starting(follows, typed), self._total(follows), self.pair_weight)
+        return words
+
+    def _starting(self, counts: Counter[str], typed: str) -> Iterable[tuple[str, int]]:
+        return ((w, n) for w, n in counts.items() if w.startswith(typed))
+
+    def _total(self, counts: Counter[str]) -> int:
+        return sum(counts.values())
+
+
+class RecencyCache(WordCounts):
     def __init__(self, word_weight: float = WORD_WEIGHT, pair_weight: float = PAIR_WEIGHT, window: int = WINDOW_SEGMENTS):
-        self.word_weight, self.pair_weight, self.window = word_weight, pair_weight, window
+        super().__init__(word_weight, pair_weight)
+        self.window = window
         self.clear()
 
     def clear(self) -> None:
         self._segments: deque[str] = deque()
         self._start = 0  # index of the first counted segment in the caller's list
-        self._words: Counter[str] = Counter()
-        self._followers: dict[str, Counter[str]] = {}  # word -> counts of the words right after it
+        self._words.clear()
+        self._followers.clear()
 
     # ------------------------------------------------------------ counting
 
@@ -113,35 +165,76 @@ class RecencyCache:
         if self._segments:
             self._count_pair(segment, self._segments[0], -1)
 
-    # ------------------------------------------------------------ mixing
+    # ------------------------------------------------------------ the cursor's context
 
     def previous_word(self) -> str | None:
         """The word that ends the counted text, if nothing (punctuation, a newline) follows it."""
         m = CLEAN.fullmatch(self._segments[-1]) if self._segments else None
         return m[1] if m else None
 
-    def mix(self, words: dict[str, float], typed: str, after_previous: bool) -> dict[str, float]:
-        """Mix the cache into ``words`` (word -> natural-log probability from the model).
 
-        ``typed`` is the typed part of the word; ``after_previous`` says the word follows the
-        previous word after a space, so the pair statistics apply. Recent words missing from
-        ``words`` get the cache's share alone, a lower bound of their mixed probability.
-        """
-        if typed and self._words:
-            words = self._mixed(words, self._words, self.word_weight, typed)
-        previous = self.previous_word() if after_previous else None
-        if previous in self._followers:
-            words = self._mixed(words, self._followers[previous], self.pair_weight, typed)
-        return words
+class Lexicon(WordCounts):
+    """The words and word pairs of the user's own writing, kept in their fine-tuned model file.
 
-    @staticmethod
-    def _mixed(words: dict[str, float], counts: Counter[str], weight: float, typed: str) -> dict[str, float]:
-        if not weight:
-            return words
-        total = sum(counts.values())
-        mixed = {w: s + math.log1p(-weight) for w, s in words.items()}
-        for w, n in counts.items():
-            if w.startswith(typed):
-                share = math.log(weight * n / total)
-                mixed[w] = float(np.logaddexp(mixed[w], share)) if w in mixed else share
-        return mixed
+    Tens of thousands of words, where the recency cache holds hundreds: each keystroke mixes in
+    only the `MATCHES` most frequent words that start with what was typed, found through an index
+    by first letters, so a keystroke costs the same however much the user wrote.
+    """
+
+    MATCHES = 50
+
+    def __init__(self, word_weight: float = LEXICON_WORD_WEIGHT, pair_weight: float = LEXICON_PAIR_WEIGHT):
+        super().__init__(word_weight, pair_weight)
+        # id(counts) -> (by prefix, total): counters are never replaced, only updated by add(), which clears this
+        self._index: dict[int, tuple[dict[str, list[tuple[str, int]]], int]] = {}
+
+    def _indexed(self, counts: Counter[str]) -> tuple[dict[str, list[tuple[str, int]]], int]:
+        """The counts by their first one and first two letters, most frequent first, and their total."""
+        if id(counts) not in self._index:
+            by_prefix: dict[str, list[tuple[str, int]]] = {"": []}
+            for w, n in sorted(counts.items(), key=lambda wn: (-wn[1], wn[0])):
+                for prefix in {"", w[:1], w[:2]}:
+                    by_prefix.setdefault(prefix, []).append((w, n))
+            self._index[id(counts)] = by_prefix, sum(counts.values())
+        return self._index[id(counts)]
+
+    def _starting(self, counts: Counter[str], typed: str) -> Iterable[tuple[str, int]]:
+        candidates = self._indexed(counts)[0].get(typed[:2], [])
+        return itertools.islice(((w, n) for w, n in candidates if w.startswith(typed)), self.MATCHES)
+
+    def _total(self, counts: Counter[str]) -> int:
+        return self._indexed(counts)[1]
+
+    @classmethod
+    def of_texts(cls, texts: Sequence[str]) -> "Lexicon":
+        """Counted as the recency cache counts the text before the cursor; no pair spans two texts."""
+        lexicon, cache = cls(), RecencyCache(window=2**62)
+        for text in texts:
+            segments = SEGMENT.findall(to_model_text(unicodedata.normalize("NFC", text)))
+            cache.update(segments, len(segments))
+            lexicon.add(cache)
+        return lexicon
+
+    def add(self, counts: WordCounts) -> None:
+        """Add another's counts: a text's, or those of a personal model fine-tuned again."""
+        self._index.clear()
+        self._words.update(counts._words)
+        for first, follows in counts._followers.items():
+            self._followers.setdefault(first, Counter()).update(follows)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def to_payload(self) -> dict:
+        """Plain lists of strings and numbers, for a model file that loads with weights_only=True."""
+        pairs = [(a, b, n) for a, follows in self._followers.items() for b, n in follows.items()]
+        return {"words": list(self._words), "word_counts": list(self._words.values()),
+                "pair_firsts": [a for a, _, _ in pairs], "pair_seconds": [b for _, b, _ in pairs], "pair_counts": [n for _, _, n in pairs]}
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "Lexicon":
+        lexicon = cls()
+        lexicon._words.update(dict(zip(payload["words"], payload["word_counts"], strict=True)))
+        for a, b, n in zip(payload["pair_firsts"], payload["pair_seconds"], payload["pair_counts"], strict=True):
+            lexicon._followers.setdefault(a, Counter())[b] = n
+        return lexicon

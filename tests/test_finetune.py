@@ -15,11 +15,14 @@ import pytest
 import torch
 
 from foretype.model.modelfile import load_model_file, sha256_of
+from foretype.model.recency import Lexicon
 from foretype.training.finetune import (
     FinetuneConfig,
     FinetuneError,
+    PersonalText,
     Progress,
     finetune,
+    personal_lexicons,
     read_personal_text,
     split_held_out,
     threads_for,
@@ -72,6 +75,21 @@ def test_personal_model_file(finetuned, tiny_model_path):
     assert personal.sha256 == result["sha256"]
     assert personal.summary["after"] == result["after"]
     assert (out.stat().st_mode & 0o777) == 0o600
+
+
+def test_the_personal_model_keeps_the_words_of_the_users_writing(finetuned, tiny_model_path):
+    _, _, out = finetuned
+    personal = load_model_file(out)
+    assert load_model_file(tiny_model_path).lexicon is None
+    assert personal.lexicon._followers["Anna"]["bought"] > 0  # "Anna bought the red car."
+    assert personal.summary["lexicon_words"] == len(personal.lexicon) > 10
+
+
+def test_the_figures_count_only_the_training_texts_words_and_the_model_keeps_all():
+    text = PersonalText(train_docs=["Anna bought the red car."], held_out_docs=["Quentin wrote it."])
+    measured, kept = personal_lexicons(text, base=Lexicon.of_texts(["Zorblax came."]))
+    assert {"Anna", "Zorblax"} <= measured._words.keys() and "Quentin" not in measured._words
+    assert {"Anna", "Zorblax", "Quentin"} <= kept._words.keys()
 
 
 def test_progress_stream_follows_the_documented_schema(finetuned):

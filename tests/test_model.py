@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
 from foretype.model.modelfile import FORMAT_VERSION, ModelFileError, load_model_file, save_model_file
+from foretype.model.recency import Lexicon
 from foretype.model.tokenizer import Tokenizer, from_model_text, to_model_text
 
 
@@ -94,6 +95,19 @@ def test_model_file_round_trips(tmp_path, tokenizer):
     assert loaded.summary == {"steps": 3}
     assert len(loaded.sha256) == 64
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_personal_word_list_round_trips_and_a_broken_one_fails_clearly(tmp_path, tokenizer):
+    path = tmp_path / "m.pt"
+    lexicon = Lexicon.of_texts(["Anna Zorblax came home", "Anna Zorblax left"])
+    save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram", lexicon=lexicon)
+    loaded = load_model_file(path)
+    assert loaded.lexicon._words == lexicon._words and loaded.lexicon._followers == lexicon._followers
+    payload = torch.load(path, weights_only=True)
+    payload["lexicon"]["word_counts"].pop()
+    torch.save(payload, path)
+    with pytest.raises(ModelFileError, match="broken list of the user's words"):
+        load_model_file(path)
 
 
 def test_truncated_model_file_fails_clearly(tmp_path, tokenizer):

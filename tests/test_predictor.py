@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from conftest import generated_text
 from foretype.model.modelfile import load_model_file
 from foretype.model.predictor import MAX_SCORE_GAP, Predictor
-from foretype.model.recency import RecencyCache
+from foretype.model.recency import Lexicon, RecencyCache
 
 WHOLE_WORD = re.compile(r"^[^\W\d_]([\w'-]*[^\W\d_])?$")
 
@@ -148,6 +148,18 @@ def test_a_name_used_earlier_in_the_document_is_offered_from_its_first_letter(lo
     assert "Zorblax" not in [s.word for s in without.suggest(3)]
     with_cache.set_text("A new text. Then Z")  # the cache holds the text before the cursor, nothing older
     assert "Zorblax" not in [s.word for s in with_cache.suggest(3)]
+
+
+def test_the_users_own_words_are_offered_from_the_lexicon_of_their_writing(loaded):
+    """A fine-tuned model's lexicon: names from the user's other documents, not in this one."""
+    lexicon = Lexicon.of_texts(["Dear Professor Zorblax, thank you.", "I met Professor Zorblax and Anna."])
+    with_lexicon = Predictor(loaded.model, loaded.tokenizer, lexicon=lexicon)
+    without = Predictor(loaded.model, loaded.tokenizer)
+    for text, offered in (("The cat likes Zo", "Zorblax"), ("We thank Professor ", "Zorblax")):
+        with_lexicon.set_text(text)
+        without.set_text(text)
+        assert offered in [s.word for s in with_lexicon.suggest(3)]
+        assert offered not in [s.word for s in without.suggest(3)]
 
 
 def test_a_word_that_followed_the_previous_word_is_predicted_after_it(loaded):

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from foretype.model.recency import RecencyCache
+from foretype.model.recency import Lexicon, RecencyCache
 from foretype.model.tokenizer import SEGMENT, to_model_text
 
 WORDS = ["Anna", "likes", "the", "book", "Zorblax", "well-known", "don't", "cats,", "end.", "\n", "42"]
@@ -40,9 +40,31 @@ def test_pairs_and_words_mix_in_as_probabilities():
     document = segments("Anna Zorblax came . Anna Zorblax left . Anna".split())
     cache.update(document, len(document))
     assert cache.previous_word() == "Anna"
-    mixed = cache.mix({"Smith": math.log(0.5)}, "", after_previous=True)
+    mixed = cache.mix({"Smith": math.log(0.5)}, "", previous="Anna")
     assert math.isclose(math.exp(mixed["Zorblax"]), 0.5)  # after "Anna" always came "Zorblax"
     assert math.isclose(math.exp(mixed["Smith"]), 0.25)
-    assert cache.mix({"Smith": math.log(0.5)}, "", after_previous=False) == {"Smith": math.log(0.5)}
-    completed = cache.mix({}, "Zo", after_previous=False)  # 2 of the 7 recent words are "Zorblax"
+    assert cache.mix({"Smith": math.log(0.5)}, "", previous=None) == {"Smith": math.log(0.5)}
+    completed = cache.mix({}, "Zo", previous=None)  # 2 of the 7 recent words are "Zorblax"
     assert math.isclose(math.exp(completed["Zorblax"]), 0.5 * 2 / 7)
+
+
+def test_a_lexicon_counts_each_text_as_the_cache_would_and_survives_its_payload():
+    texts = ["Anna Zorblax came home. Anna Zorblax left", "Zorblax and Anna"]
+    lexicon = Lexicon.of_texts(texts)
+    assert lexicon._words == {"Anna": 3, "Zorblax": 3, "came": 1, "home": 1, "left": 1, "and": 1}
+    assert lexicon._followers["Anna"] == {"Zorblax": 2}
+    assert "left" not in lexicon._followers  # no pair spans two texts
+    again = Lexicon.from_payload(lexicon.to_payload())
+    assert again._words == lexicon._words and again._followers == lexicon._followers
+    assert again.mix({}, "Zo", previous="Anna") == lexicon.mix({}, "Zo", previous="Anna")
+    assert "Zorblax" in lexicon.mix({}, "Zo", previous=None)
+
+
+def test_a_lexicon_mixes_in_only_its_most_frequent_matching_words():
+    names = [f"Zo{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(80)]
+    lexicon = Lexicon.of_texts([" ".join(" ".join([name] * (i + 1)) for i, name in enumerate(names)) + " Anna"])
+    mixed = lexicon.mix({}, "Zo", previous=None)
+    assert set(mixed) == set(names[-Lexicon.MATCHES:])  # the most frequent, not the first counted
+    total = sum(range(1, 81)) + 1
+    assert math.isclose(math.exp(mixed[names[-1]]), lexicon.word_weight * 80 / total)
+    assert lexicon.mix({}, "An", previous=None).keys() == {"Anna"}

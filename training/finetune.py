@@ -18,9 +18,15 @@ What it does, in order:
    may be the base's own (step 0): the personal model is then never worse on the held-out text.
    Training also stops when its time budget (`train_seconds`, 7 minutes) is spent, so that a
    run takes at most about 10 minutes on a slow machine whatever the input.
-4. Measures the best weights on the held-out text, reports before/after (bits/char, next-word
-   top-3, keystroke savings at k=3 under the exact rules, from `evaluate`, through the live
-   engine), and writes F2 atomically, readable only by the user, with the sha256 of the base
+4. Counts the words and word pairs of the user's text into a `Lexicon` saved in F2: the engine
+   offers them as the recency cache offers the words of the text being typed, with smaller
+   weights. Names and terms of the user's other writing are what a model already equipped with
+   that cache gains most from (figures below). The held-out figures count only the training
+   part's words; the saved lexicon has all of them. A personal model fine-tuned again keeps its
+   lexicon and adds to it.
+5. Measures the best weights with the lexicon on the held-out text, reports before/after
+   (bits/char, next-word top-3, keystroke savings at k=3 under the exact rules, from `evaluate`,
+   through the live engine), and writes F2 atomically, readable only by the user, with the sha256 of the base
    file. The engine simulation costs ~20 ms a keystroke with a real model on one core, so the
    report covers the held-out lines that the base model gets through in `report_seconds` (at
    most `report_words`), the same lines before and after.
@@ -36,8 +42,15 @@ Forgetting general English is held off three ways, cheapest first:
   steps of about ``lr`` a weight pushed one way settles about ``1 / pull`` from its base value;
   ``pull = 10`` bounds that drift at 0.1 (embedding weights are ~0.05-0.3) and costs little.
 
-Measured (wiki_wikitext2 as the personal text, its first 80% to fine-tune, 978 KB; bases are
-checkpoints of the small-u8k run; 2 cores, shared with other jobs):
+Measured (wiki_wikitext2 as the personal text, its first 80% to fine-tune, 978 KB; 2 cores):
+
+- shipped default (gpu-d10), the defaults, with the lexicon: on the first 1,500 words of the last
+  20%, KSR (exact, k=3) 51.1% -> 53.4%, top-3 29.2% -> 31.1%, bits/char 1.851 -> 1.793;
+  multigenre_gum bits/char 1.868 -> 1.894 (+1.4%); 8m41s in all, best step 270 of 450 (stopped
+  early). The lexicon alone gives +2.1 points, the weights alone +0.4 (docs/EXPERIMENTS.md).
+
+Earlier, without the lexicon; bases are checkpoints of the small-u8k CPU run, 2 cores shared with
+other jobs:
 
 - final base (step 2900), the defaults: on the first 1,500 words of the last 20%, KSR (exact, k=3)
   38.8% -> 41.1%, top-3 23.0% -> 24.7%, bits/char 2.179 -> 2.071; multigenre_gum bits/char
@@ -118,6 +131,7 @@ from foretype.model.errors import ForetypeError
 from foretype.model.lstm import LSTMLanguageModel, repackage_state
 from foretype.model.modelfile import default_model_path, load_model_file, save_model_file, sha256_of
 from foretype.model.predictor import Predictor
+from foretype.model.recency import Lexicon
 from foretype.model.tokenizer import Tokenizer
 
 from .config import TrainConfig
@@ -180,6 +194,21 @@ class PersonalText:
     @property
     def held_out_chars(self) -> int:
         return sum(len(d) for d in self.held_out_docs)
+
+
+def personal_lexicons(text: PersonalText, base: Lexicon | None) -> tuple[Lexicon, Lexicon]:
+    """The words of the user's writing: (the training text's, for the held-out figures; all of it, to keep).
+
+    The figures must not count the words they are measured on; the saved model keeps the held-out
+    text's words too, since the latest writing says most about what comes next. A personal model
+    fine-tuned again keeps what its lexicon had.
+    """
+    measured = Lexicon.of_texts(text.train_docs)
+    if base:
+        measured.add(base)
+    kept = Lexicon.of_texts(text.held_out_docs)
+    kept.add(measured)
+    return measured, kept
 
 
 def split_held_out(text: str, fraction: float = HELD_OUT_FRACTION) -> tuple[str, str]:
@@ -335,7 +364,7 @@ def report_pieces(docs: list[str], max_words: int) -> list[str]:
 
 
 def held_out_figures(model: LSTMLanguageModel, tokenizer: Tokenizer, pieces: list[str], quantize: str | None,
-                     max_seconds: float = math.inf, on_chars=None) -> tuple[dict, int]:
+                     max_seconds: float = math.inf, on_chars=None, lexicon: Lexicon | None = None) -> tuple[dict, int]:
     """Bits/char, next-word top-3 and KSR (k=3, exact rules) by `evaluate` through the live engine as the app runs it.
 
     Measures the pieces in order until ``max_seconds`` have passed (at least one piece); returns the
@@ -343,7 +372,7 @@ def held_out_figures(model: LSTMLanguageModel, tokenizer: Tokenizer, pieces: lis
     ``on_chars(n)`` is told each time the simulation has typed n more characters.
     """
     threads = torch.get_num_threads()
-    predictor = Predictor(model, tokenizer, quantize)  # sets one thread: right for the app, not for training
+    predictor = Predictor(model, tokenizer, quantize, lexicon=lexicon)  # sets one thread: right for the app, not for training
     totals, started, n = Totals(), time.monotonic(), 0
     for piece in pieces:
         totals.add(evaluate_text(predictor, piece, 3, on_chars))
@@ -392,6 +421,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
         raise FinetuneError(nothing_to_learn(text))
 
     train_tokens = encode_stream(tokenizer, text.train_docs, "encoding")
+    lexicon, kept_lexicon = personal_lexicons(text, base.lexicon)
     held_out_sample = first_chars(DOC_SEPARATOR.join(text.held_out_docs), config.eval_chars)
     batch = max(1, min(config.batch_size, len(train_tokens) // (config.seq_len * 8)))
     streams = TokenStreams(train_tokens, batch, config.seq_len)
@@ -417,7 +447,8 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
     pieces = report_pieces(text.held_out_docs, config.report_words)
     step = 0
 
-    def report(phase: str, message: str, pieces: list[str], max_seconds: float, then: float) -> tuple[dict, int, float]:
+    def report(phase: str, message: str, pieces: list[str], max_seconds: float, then: float,
+               lexicon: Lexicon | None = None) -> tuple[dict, int, float]:
         """The engine's held-out figures for the current weights; ``then``: seconds of work expected after this one."""
         progress.set_phase(phase, message)
         t0, chars, typed = time.monotonic(), sum(map(len, pieces)), 0
@@ -430,11 +461,11 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
             eta = expected - elapsed + then + (expected if phase == "evaluating-base" else 0.0)
             progress.update(step, total, eta, {})
 
-        figures, n = held_out_figures(model, tokenizer, pieces, base.quantize, max_seconds, on_chars)
+        figures, n = held_out_figures(model, tokenizer, pieces, base.quantize, max_seconds, on_chars, lexicon)
         return figures, n, time.monotonic() - t0
 
     before, n_pieces, report_seconds = report("evaluating-base", "measuring the base model on the held-out text", pieces,
-                                              config.report_seconds, min(estimated_training, config.train_seconds))
+                                              config.report_seconds, min(estimated_training, config.train_seconds), base.lexicon)
 
     # training: until the step or time budget is spent, or the held-out text stops improving
     progress.set_phase("training", f"fine-tuning: at most {total} steps, held-out {best_bpc:.3f} bits/char before")
@@ -490,7 +521,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
     # after: the best weights, on the same held-out pieces as the base
     model.load_state_dict(best_state)
     after, _, _ = report("evaluating", f"measuring the personal model (step {best_step}) on the held-out text", pieces[:n_pieces],
-                         math.inf, 0.0)
+                         math.inf, 0.0, lexicon)
     progress.set_phase("saving", f"writing {out_path}")
     progress.update(step, total, 0.0, {}, force=True)
     summary = {
@@ -500,12 +531,13 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
         "held_out_chars": text.held_out_chars,
         "steps": step,
         "best_step": best_step,
+        "lexicon_words": len(kept_lexicon),
         "before": before,
         "after": after,
         "finetune_config": asdict(config),
     }
     save_model_file(out_path, model, tokenizer, tokenizer_kind=base.tokenizer_kind, quantize=base.quantize,
-                    summary=summary, base_sha256=base.sha256, mode=0o600)
+                    summary=summary, base_sha256=base.sha256, lexicon=kept_lexicon, mode=0o600)
     progress.set_phase("done", f"wrote {out_path}")
     result = {"out": str(out_path), "sha256": sha256_of(out_path), "before": before, "after": after, "steps": step,
               "best_step": best_step, "stopped": stopped, "seconds": round(progress.elapsed, 1)}
