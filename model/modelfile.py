@@ -112,7 +112,7 @@ def load_model_file(path: str | os.PathLike) -> LoadedModel:
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=False)
     try:
         lexicon = Lexicon.from_payload(payload["lexicon"]) if payload.get("lexicon") else None
-    except (KeyError, TypeError, ValueError) as e:
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
         raise ModelFileError(f"{name} has a broken list of the user's words ({type(e).__name__}: {e})") from None
     model.eval()
     return LoadedModel(

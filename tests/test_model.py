@@ -104,7 +104,7 @@ def test_a_personal_word_list_round_trips_and_a_broken_one_fails_clearly(tmp_pat
     loaded = load_model_file(path)
     assert loaded.lexicon._words == lexicon._words and loaded.lexicon._followers == lexicon._followers
     payload = torch.load(path, weights_only=True)
-    payload["lexicon"]["word_counts"].pop()
+    payload["lexicon"]["word_counts"] = payload["lexicon"]["word_counts"][:-1]
     torch.save(payload, path)
     with pytest.raises(ModelFileError, match="broken list of the user's words"):
         load_model_file(path)
