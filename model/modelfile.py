@@ -111,7 +111,7 @@ def load_model_file(path: str | os.PathLike) -> LoadedModel:
             raise ModelFileError(f"{name}: {key} has shape {tuple(state[key].shape)}, expected {tuple(tensor.shape)}")
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=False)
     try:
-        lexicon = Lexicon.from_payload(payload["lexicon"]) if payload.get("lexicon") else None
+        lexicon = Lexicon.from_payload(payload["lexicon"]) if "lexicon" in payload else None
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
         raise ModelFileError(f"{name} has a broken list of the user's words ({type(e).__name__}: {e})") from None
     model.eval()

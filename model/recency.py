@@ -240,9 +240,19 @@ class Lexicon(WordCounts):
 
     @classmethod
     def from_payload(cls, payload: dict) -> "Lexicon":
+        """Raises ValueError for anything `to_payload` could not have written."""
+        if not isinstance(payload, dict):
+            raise ValueError("not a dict")
+        vocabulary, counts, pairs = payload["vocabulary"], payload["word_counts"], payload["pairs"]
+        if not isinstance(vocabulary, str) or not all(isinstance(t, torch.Tensor) and t.dtype == torch.int64 for t in (counts, pairs)):
+            raise ValueError("wrong types")
+        vocabulary = vocabulary.split("\n") if vocabulary else []
+        if counts.shape != (len(vocabulary),) or pairs.dim() != 2 or pairs.shape[1] != 3:
+            raise ValueError("wrong shapes")
+        if (counts < 0).any() or (pairs[:, 2] <= 0).any() or (pairs[:, :2] < 0).any() or (pairs[:, :2] >= len(vocabulary)).any():
+            raise ValueError("counts or indices out of range")
         lexicon = cls()
-        vocabulary = payload["vocabulary"].split("\n")
-        lexicon._words.update({w: n for w, n in zip(vocabulary, payload["word_counts"].tolist(), strict=True) if n})
-        for a, b, n in payload["pairs"].tolist():
+        lexicon._words.update({w: n for w, n in zip(vocabulary, counts.tolist()) if n})
+        for a, b, n in pairs.tolist():
             lexicon._followers.setdefault(vocabulary[a], Counter())[vocabulary[b]] = n
         return lexicon

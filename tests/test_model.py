@@ -97,14 +97,23 @@ def test_model_file_round_trips(tmp_path, tokenizer):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_a_personal_word_list_round_trips_and_a_broken_one_fails_clearly(tmp_path, tokenizer):
+BROKEN_WORD_LISTS = {
+    "counts cut short": lambda lexicon: {**lexicon, "word_counts": lexicon["word_counts"][:-1]},
+    "not a dict": lambda lexicon: torch.zeros(3),
+    "a pair counted zero times": lambda lexicon: {**lexicon, "pairs": lexicon["pairs"] * torch.tensor([1, 1, 0])},
+    "a pair of unknown words": lambda lexicon: {**lexicon, "pairs": lexicon["pairs"] + 100},
+}
+
+
+@pytest.mark.parametrize("breakage", BROKEN_WORD_LISTS)
+def test_a_personal_word_list_round_trips_and_a_broken_one_fails_clearly(tmp_path, tokenizer, breakage):
     path = tmp_path / "m.pt"
     lexicon = Lexicon.of_texts(["Anna Zorblax came home", "Anna Zorblax left"])
     save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram", lexicon=lexicon)
     loaded = load_model_file(path)
     assert loaded.lexicon._words == lexicon._words and loaded.lexicon._followers == lexicon._followers
     payload = torch.load(path, weights_only=True)
-    payload["lexicon"]["word_counts"] = payload["lexicon"]["word_counts"][:-1]
+    payload["lexicon"] = BROKEN_WORD_LISTS[breakage](payload["lexicon"])
     torch.save(payload, path)
     with pytest.raises(ModelFileError, match="broken list of the user's words"):
         load_model_file(path)

@@ -201,7 +201,8 @@ def personal_lexicons(text: PersonalText, base: Lexicon | None) -> tuple[Lexicon
 
     The figures must not count the words they are measured on; the saved model keeps the held-out
     text's words too, since the latest writing says most about what comes next. A personal model
-    fine-tuned again keeps what its lexicon had.
+    fine-tuned again keeps what its lexicon had. Known limit: fine-tuned again on the same files, it
+    counts them twice, and its old lexicon already holds the held-out words (in both figures).
     """
     measured = Lexicon.of_texts(text.train_docs)
     if base:
