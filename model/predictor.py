@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import unicodedata
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import torch
 from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
-from .tokenizer import NEWLINE, SEGMENT, Tokenizer, to_model_text
+from .tokenizer import NEWLINE, SEGMENT, Tokenizer, normalized_model_text
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
 OPENING = "\"'([{<*_"  # may stand before a word being typed
@@ -168,7 +167,7 @@ class Predictor:
 
     def set_text(self, text: str) -> None:
         """The text before the cursor changed (typing, deleting, pasting, jumping): bring the state up to date."""
-        mt = to_model_text(unicodedata.normalize("NFC", text))
+        mt = normalized_model_text(text)
         cut = max(mt.rfind(" "), mt.rfind(NEWLINE))  # start of the unfinished segment
         committed, self._partial = mt[:cut], mt[cut:]
 

@@ -25,14 +25,13 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
 
-from .tokenizer import SEGMENT, to_model_text
+from .tokenizer import SEGMENT, normalized_model_text
 
 WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
 # a segment that is one word after a space, nothing else: it can start a pair
@@ -211,7 +210,7 @@ class Lexicon(WordCounts):
         """Counted as the recency cache counts the text before the cursor; no pair spans two texts."""
         lexicon, cache = cls(), RecencyCache(window=2**62)
         for text in texts:
-            segments = SEGMENT.findall(to_model_text(unicodedata.normalize("NFC", text)))
+            segments = SEGMENT.findall(normalized_model_text(text))
             cache.update(segments, len(segments))
             lexicon.add(cache)
         return lexicon

@@ -28,6 +28,11 @@ def to_model_text(text: str) -> str:
     return " " + text.replace(NEWLINE, NEWLINE + " ")
 
 
+def normalized_model_text(text: str) -> str:
+    """What the model and the engine read: NFC (one code point per accented letter), then model text."""
+    return to_model_text(unicodedata.normalize("NFC", text))
+
+
 def from_model_text(model_text: str) -> str:
     return model_text[1:].replace(NEWLINE + " ", NEWLINE) if model_text.startswith(" ") else model_text.replace(NEWLINE + " ", NEWLINE)
 
@@ -74,7 +79,7 @@ class Tokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Ids of the user's ``text`` (adds the model-text spaces)."""
-        return self.encode_model_text(to_model_text(unicodedata.normalize("NFC", text)))
+        return self.encode_model_text(normalized_model_text(text))
 
     def encode_model_text(self, model_text: str) -> list[int]:
         return [t for ids in self.encode_segments(SEGMENT.findall(model_text)) for t in ids]
