@@ -352,9 +352,8 @@ class Predictor:
             beams = [beams[p] + self._pieces[t] for p, t in zip(parents.tolist(), tokens.tolist())]
             scores = top.values[:n]
             batch = (batch, tuple(parents.tolist()), tuple(tokens.tolist()))
-            if batch not in reusable:
-                reusable[batch] = self._step(tokens.view(-1, 1), (state[0][:, parents], state[1][:, parents]))
-            logprobs, state = self._last_steps[batch] = reusable[batch]
+            step = reusable.get(batch) or self._step(tokens.view(-1, 1), (state[0][:, parents], state[1][:, parents]))
+            logprobs, state = self._last_steps[batch] = step
         return words
 
     @staticmethod

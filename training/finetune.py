@@ -26,8 +26,8 @@ What it does, in order:
    lexicon and adds to it.
 5. Measures the best weights with the lexicon on the held-out text, reports before/after
    (bits/char, next-word top-3, keystroke savings at k=3 under the exact rules, from `evaluate`,
-   through the live engine), and writes F2 atomically, readable only by the user, with the sha256 of the base
-   file. The engine simulation costs ~20 ms a keystroke with a real model on one core, so the
+   through the live engine), and writes F2 atomically, readable only by the user, with the sha256
+   of the base file. The engine simulation costs ~20 ms a keystroke with a real model on one core, so the
    report covers the held-out lines that the base model gets through in `report_seconds` (at
    most `report_words`), the same lines before and after.
 
@@ -422,7 +422,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
         raise FinetuneError(nothing_to_learn(text))
 
     train_tokens = encode_stream(tokenizer, text.train_docs, "encoding")
-    lexicon, kept_lexicon = personal_lexicons(text, base.lexicon)
+    measured_lexicon, kept_lexicon = personal_lexicons(text, base.lexicon)
     held_out_sample = first_chars(DOC_SEPARATOR.join(text.held_out_docs), config.eval_chars)
     batch = max(1, min(config.batch_size, len(train_tokens) // (config.seq_len * 8)))
     streams = TokenStreams(train_tokens, batch, config.seq_len)
@@ -522,7 +522,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
     # after: the best weights, on the same held-out pieces as the base
     model.load_state_dict(best_state)
     after, _, _ = report("evaluating", f"measuring the personal model (step {best_step}) on the held-out text", pieces[:n_pieces],
-                         math.inf, 0.0, lexicon)
+                         math.inf, 0.0, measured_lexicon)
     progress.set_phase("saving", f"writing {out_path}")
     progress.update(step, total, 0.0, {}, force=True)
     summary = {
