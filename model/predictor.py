@@ -81,6 +81,7 @@ class Predictor:
     RECENT = 256  # keep a snapshot at each of the last RECENT segment boundaries (word-level edits)
     STRIDE = 64  # and at every STRIDE-th boundary before that (cursor jumps, edits far back)
     SNAPSHOT_CAP_BYTES = 32 * 2**20  # the stride doubles as needed to stay under this
+    ROW_CACHE = 256  # model rows kept for the word being typed (~40 KB each): forgotten past this
 
     def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = 8,
                  recency: RecencyCache | None = None, lexicon: Lexicon | None = None, name: str = "model"):
@@ -161,8 +162,8 @@ class Predictor:
         self._stride = self.STRIDE
         self._partial = " "
         self._logprobs_for: State | None = None
-        self._last_steps: dict[tuple, tuple[torch.Tensor, State]] = {}
-        self._last_steps_for: State | None = None
+        self._rows: dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        self._rows_for: State | None = None
         self.recency.clear()
 
     def set_text(self, text: str) -> None:
@@ -237,8 +238,9 @@ class Predictor:
         self._snapshots = {i: s for i, s in self._snapshots.items() if i == 0 or self._keeps_snapshot(i)}
 
     def state_bytes(self) -> int:
-        """Memory held for saved LSTM states (the snapshot cap bounds it)."""
-        return len(self._snapshots) * self._state_bytes
+        """Memory held for saved LSTM states and the current word's model rows (both capped)."""
+        row_bytes = sum(t.numel() * t.element_size() for t in next(iter(self._rows.values()), ()))
+        return len(self._snapshots) * self._state_bytes + len(self._rows) * row_bytes
 
     # ------------------------------------------------------------ suggestions
 
@@ -306,12 +308,9 @@ class Predictor:
         scores = torch.zeros(1)
         logprobs = self._current_logprobs()
         words: dict[str, float] = {}
-        # A step depends only on its batch: the (parents, tokens) of every step since the cursor's state.
-        # The next keystroke in a word mostly re-spells the same batches, so the last search's steps are
-        # reused whole (int8 dynamic quantization scales a batch as a whole: a row alone may round apart).
-        batch = None
-        reusable = self._last_steps if self._last_steps_for is state else {}
-        self._last_steps, self._last_steps_for = {}, state
+        paths = [()]  # the tokens of each beam since the cursor's state: what its model rows depend on
+        if self._rows_for is not state or len(self._rows) > self.ROW_CACHE:
+            self._rows, self._rows_for = {}, state
         for _ in range(len(spell) + MAX_WORD_CHARS):
             spelling = [b for b, text in enumerate(beams) if len(text) < len(spell)]
             in_word = [b for b, text in enumerate(beams) if len(text) >= len(spell)]
@@ -321,23 +320,23 @@ class Predictor:
                 if len(ids):
                     top = torch.topk(scores[b] + logprobs[b].index_select(0, ids), min(width, len(ids)))
                     cand_scores.append(top.values)
-                    cand_token.append(ids[top.indices])
+                    cand_token.append(ids.index_select(0, top.indices))
                     cand_beam.append(torch.full((len(top.indices),), b))
             if in_word:  # all beams inside the word at once: end it here, or continue it
                 rows = torch.tensor(in_word)
                 # index_select, not fancy indexing: 3x faster on these (beams, vocabulary) tables
                 in_word_logprobs = logprobs if len(in_word) == len(beams) else logprobs.index_select(0, rows)
-                ends = scores[rows] + torch.logsumexp(in_word_logprobs.index_select(1, self._terminator_ids), dim=1)
+                ends = scores.index_select(0, rows) + torch.logsumexp(in_word_logprobs.index_select(1, self._terminator_ids), dim=1)
                 for b, end in zip(in_word, ends.tolist()):
                     word = typed + beams[b][len(spell):]
                     if word and word[-1] not in "'-":
                         words[word] = float(np.logaddexp(words[word], end)) if word in words else end
-                grown = (scores[rows, None] + in_word_logprobs.index_select(1, self._continuation_ids)).flatten()
+                grown = (scores.index_select(0, rows)[:, None] + in_word_logprobs.index_select(1, self._continuation_ids)).flatten()
                 top = torch.topk(grown, min(width, len(grown)))
                 n_cont = len(self._continuation_ids)
                 cand_scores.append(top.values)
-                cand_token.append(self._continuation_ids[top.indices % n_cont])
-                cand_beam.append(rows[top.indices // n_cont])
+                cand_token.append(self._continuation_ids.index_select(0, top.indices % n_cont))
+                cand_beam.append(rows.index_select(0, top.indices // n_cont))
             if not cand_scores:
                 break
             all_scores = torch.cat(cand_scores)
@@ -347,14 +346,38 @@ class Predictor:
             n = int((top.values >= self._shown_above(words, k)).sum())
             if not n:
                 break
-            parents = torch.cat(cand_beam)[top.indices[:n]]
-            tokens = torch.cat(cand_token)[top.indices[:n]]
+            chosen = top.indices[:n]
+            parents = torch.cat(cand_beam).index_select(0, chosen)
+            tokens = torch.cat(cand_token).index_select(0, chosen)
             beams = [beams[p] + self._pieces[t] for p, t in zip(parents.tolist(), tokens.tolist())]
             scores = top.values[:n]
-            batch = (batch, tuple(parents.tolist()), tuple(tokens.tolist()))
-            step = reusable.get(batch) or self._step(tokens.view(-1, 1), (state[0][:, parents], state[1][:, parents]))
-            logprobs, state = self._last_steps[batch] = step
+            paths = [paths[p] + (t,) for p, t in zip(parents.tolist(), tokens.tolist())]
+            logprobs, state = self._rows_after(paths, parents, tokens, state)
         return words
+
+    def _rows_after(self, paths: list[tuple[int, ...]], parents: torch.Tensor, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """The next-token log-probabilities and states of the beams ``paths``, stepping only the rows not seen yet.
+
+        The next keystroke in a word re-spells mostly the same beams, so every row stepped since the
+        cursor's state is kept by its path: typing the bench sample steps 33% fewer rows and 17% fewer
+        batches than a fresh search per keystroke. Under int8 dynamic quantization a batch shares one
+        activation scale, so a kept row may differ from a fresh one by quantization noise, as text fed
+        in different chunks already does.
+        """
+        missing = [i for i, path in enumerate(paths) if path not in self._rows]
+        if missing:
+            if len(missing) < len(paths):
+                rows = torch.tensor(missing)
+                parents, tokens = parents.index_select(0, rows), tokens.index_select(0, rows)
+            logprobs, (h, c) = self._step(tokens.view(-1, 1), (state[0].index_select(1, parents), state[1].index_select(1, parents)))
+            if len(missing) == len(paths):
+                for j, path in enumerate(paths):
+                    self._rows[path] = logprobs[j], h[:, j], c[:, j]
+                return logprobs, (h, c)
+            for j, i in enumerate(missing):
+                self._rows[paths[i]] = logprobs[j], h[:, j], c[:, j]
+        kept = [self._rows[path] for path in paths]
+        return torch.stack([r[0] for r in kept]), (torch.stack([r[1] for r in kept], 1), torch.stack([r[2] for r in kept], 1))
 
     @staticmethod
     def _shown_above(words: dict[str, float], k: int) -> float:

@@ -251,19 +251,19 @@ def count_steps(predictor, monkeypatch) -> list:
     return steps
 
 
-def test_typing_a_word_reuses_the_last_keystrokes_model_steps(loaded, monkeypatch):
+def test_typing_a_word_reuses_the_model_rows_of_earlier_keystrokes(loaded, monkeypatch):
     text = "The cat likes the well-known book"
     typing = Predictor(loaded.model, loaded.tokenizer)
-    typing_steps = count_steps(typing, monkeypatch)
-    fresh_steps = 0
+    typing_rows = count_steps(typing, monkeypatch)
+    fresh_steps, fresh_rows = 0, 0
     for i in range(1, len(text) + 1):
         typing.set_text(text[:i])
         fresh = Predictor(loaded.model, loaded.tokenizer)
-        steps = count_steps(fresh, monkeypatch)
+        rows = count_steps(fresh, monkeypatch)
         fresh.set_text(text[:i])
         assert same_suggestions(typing.suggest(3), fresh.suggest(3))
-        fresh_steps += len(steps)
-    assert len(typing_steps) < fresh_steps
-    before = len(typing_steps)
-    typing.suggest(3)  # asked again (the app re-asks after a focus change): every step is reused
-    assert len(typing_steps) == before
+        fresh_steps, fresh_rows = fresh_steps + len(rows), fresh_rows + sum(rows)
+    assert len(typing_rows) < fresh_steps and sum(typing_rows) < fresh_rows
+    before = len(typing_rows)
+    typing.suggest(3)  # asked again (the app re-asks after a focus change): every row is reused
+    assert len(typing_rows) == before
