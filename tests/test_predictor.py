@@ -267,3 +267,20 @@ def test_typing_a_word_reuses_the_model_rows_of_earlier_keystrokes(loaded, monke
     before = len(typing_rows)
     typing.suggest(3)  # asked again (the app re-asks after a focus change): every row is reused
     assert len(typing_rows) == before
+
+
+def test_finishing_a_word_takes_its_state_from_the_search_instead_of_feeding_it(loaded, monkeypatch):
+    typing = Predictor(loaded.model, loaded.tokenizer)
+    for i in range(1, len("The cat likes the book") + 1):
+        typing.set_text("The cat likes the book"[:i])
+        typing.suggest(3)
+    fed = []
+    feed = typing._feed
+    monkeypatch.setattr(typing, "_feed", lambda state, ids: fed.append(ids) or feed(state, ids))
+    steps = count_steps(typing, monkeypatch)
+    typing.set_text("The cat likes the book ")
+    assert fed == []  # " book" was one of the last search's beams
+    fresh = Predictor(loaded.model, loaded.tokenizer)
+    fresh.set_text("The cat likes the book ")
+    assert same_suggestions(typing.suggest(3), fresh.suggest(3))
+    assert steps  # the next word's search itself still steps the model
