@@ -94,8 +94,10 @@ class Predictor:
     STRIDE = 64  # and at every STRIDE-th boundary before that (cursor jumps, edits far back)
     SNAPSHOT_CAP_BYTES = 32 * 2**20  # the stride doubles as needed to stay under this
     ROW_CACHE = 256  # model rows kept for the word being typed (~40 KB each): forgotten once past this
+    # 6 beams, not 8: 0.04 points of keystroke savings for 6-9% off the slowest keystrokes (docs/EXPERIMENTS.md)
+    BEAM_WIDTH = 6
 
-    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = 8,
+    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = BEAM_WIDTH,
                  recency: RecencyCache | None = None, lexicon: Lexicon | None = None, name: str = "model"):
         torch.set_num_threads(1)  # one small step at a time: more threads only add overhead
         model.eval()
