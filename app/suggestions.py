@@ -198,8 +198,11 @@ class SuggestionController(QObject):
         self.show([] if self._hidden else suggestions)
 
     def _ghost_text(self) -> str:
-        """The rest of the top suggestion, drawn only where it does not cover text after the cursor."""
+        """The rest of the top suggestion, drawn only where it covers nothing: no text after the cursor,
+        and no placeholder ("Start typing...", shown while the document is empty)."""
         if not (self.settings.ghost_text and self.suggestions) or not self.editor.textCursor().atBlockEnd():
+            return ""
+        if self.editor.document().isEmpty():
             return ""
         return self.suggestions[0].insert.rstrip(" ")
 

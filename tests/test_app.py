@@ -109,6 +109,15 @@ def test_typing_a_phrase_shows_completions_from_the_model(make_window, qtbot, ti
     assert window.latency_label.text().endswith("ms")
 
 
+def test_the_empty_document_shows_predictions_in_the_bar_but_no_ghost_over_the_placeholder(make_window, qtbot):
+    window = make_window()
+    wait_words(qtbot, window, PREDICTIONS[:3])
+    assert window.editor.ghost_text() == ""
+    type_text(qtbot, window, "he")
+    wait_words(qtbot, window, ["hea", "heb", "hec"])
+    assert window.editor.ghost_text() == "a"
+
+
 def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "hel")
