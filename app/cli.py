@@ -53,10 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="small", help="tiny, small or base (default small)")
     p.add_argument("--dry-run", action="store_true", help="run a few steps end to end")
 
-    p = sub.add_parser("export", help="write an inference model file from a run")
-    p.add_argument("run", help="run folder or checkpoint file")
+    p = sub.add_parser("export", help="write an inference model file from a run (or a model file again)")
+    p.add_argument("run", help="run folder, checkpoint file or model file")
     p.add_argument("--out", required=True, help="model file to write")
     p.add_argument("--quantize", choices=["int8"], help="run the LSTM and output layer in int8 at inference")
+    p.add_argument("--vocabulary", help="vocabulary.txt of the `foretype prepare` folder: only its words (and the user's) are offered")
 
     p = sub.add_parser("finetune", help="retrain a model on your own writing")
     p.add_argument("--base", help="model to start from (default: the bundled model)")

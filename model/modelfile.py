@@ -17,6 +17,7 @@ from .files import atomic_write
 from .lstm import LSTMConfig, LSTMLanguageModel
 from .recency import Lexicon
 from .tokenizer import Tokenizer
+from .vocabulary import Vocabulary
 
 FORMAT = "foretype-model"
 FORMAT_VERSION = 1
@@ -36,6 +37,7 @@ class LoadedModel:
     base_sha256: str | None = None
     sha256: str = ""
     lexicon: Lexicon | None = None  # a fine-tuned model's counts of the user's own words
+    vocabulary: Vocabulary | None = None  # the words of the training text: the words the engine may offer besides the user's own
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -57,6 +59,7 @@ def save_model_file(
     summary: dict | None = None,
     base_sha256: str | None = None,
     lexicon: Lexicon | None = None,
+    vocabulary: Vocabulary | None = None,
     mode: int | None = None,
 ) -> None:
     """Write atomically. Weights are stored in ``dtype`` (fp16 halves the file; inference runs in fp32)."""
@@ -75,6 +78,8 @@ def save_model_file(
     }
     if lexicon:
         payload["lexicon"] = lexicon.to_payload()
+    if vocabulary:
+        payload["vocabulary"] = vocabulary.to_payload()
     atomic_write(path, lambda f: torch.save(payload, f), mode=mode)
 
 
@@ -114,6 +119,10 @@ def load_model_file(path: str | os.PathLike) -> LoadedModel:
         lexicon = Lexicon.from_payload(payload["lexicon"]) if "lexicon" in payload else None
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
         raise ModelFileError(f"{name} has a broken list of the user's words ({type(e).__name__}: {e})") from None
+    try:
+        vocabulary = Vocabulary.from_payload(payload["vocabulary"]) if "vocabulary" in payload else None
+    except ValueError as e:
+        raise ModelFileError(f"{name} has a broken vocabulary ({e})") from None
     model.eval()
     return LoadedModel(
         model=model,
@@ -124,6 +133,7 @@ def load_model_file(path: str | os.PathLike) -> LoadedModel:
         base_sha256=payload.get("base_sha256") or None,
         sha256=sha256_of(path),
         lexicon=lexicon,
+        vocabulary=vocabulary,
     )
 
 

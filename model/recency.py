@@ -86,6 +86,9 @@ class WordCounts:
             words = _mixed(words, self._starting(follows, typed), self._total(follows), self.pair_weight)
         return words
 
+    def __contains__(self, word: str) -> bool:
+        return word in self._words
+
     def _starting(self, counts: Counter[str], typed: str) -> Iterable[tuple[str, int]]:
         return ((w, n) for w, n in counts.items() if w.startswith(typed))
 

@@ -48,7 +48,7 @@ def _build_model(tmp_path_factory, corpus_dir, kind: str, vocab: int, steps: int
     root = tmp_path_factory.mktemp(f"model-{kind}")
     prepare([str(corpus_dir)], root / "data", kind=kind, vocab_size=vocab)
     train(root / "data", root / "run", "tiny", {"max_steps": steps, "eval_interval": steps})
-    export(root / "run", root / "model.pt")
+    export(root / "run", root / "model.pt", vocabulary=root / "data" / "vocabulary.txt")
     return root / "model.pt"
 
 

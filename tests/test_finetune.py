@@ -72,6 +72,7 @@ def test_personal_model_file(finetuned, tiny_model_path):
     personal, base = load_model_file(out), load_model_file(tiny_model_path)
     assert personal.base_sha256 == sha256_of(tiny_model_path) == base.sha256
     assert personal.tokenizer.model_proto == base.tokenizer.model_proto
+    assert personal.vocabulary.to_payload() == base.vocabulary.to_payload() != ""  # the base's words stay offerable
     assert personal.sha256 == result["sha256"]
     assert personal.summary["after"] == result["after"]
     assert (out.stat().st_mode & 0o777) == 0o600

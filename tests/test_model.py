@@ -13,6 +13,7 @@ from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
 from foretype.model.modelfile import FORMAT_VERSION, ModelFileError, load_model_file, save_model_file
 from foretype.model.recency import Lexicon
 from foretype.model.tokenizer import Tokenizer, from_model_text, to_model_text
+from foretype.model.vocabulary import Vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,17 @@ def test_a_personal_word_list_round_trips_and_a_broken_one_fails_clearly(tmp_pat
     payload["lexicon"] = BROKEN_WORD_LISTS[breakage](payload["lexicon"])
     torch.save(payload, path)
     with pytest.raises(ModelFileError, match="broken list of the user's words"):
+        load_model_file(path)
+
+
+def test_a_vocabulary_round_trips_and_a_broken_one_fails_clearly(tmp_path, tokenizer):
+    path = tmp_path / "m.pt"
+    save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram", vocabulary=Vocabulary(["anna", "book"]))
+    assert "Anna" in load_model_file(path).vocabulary and "zorblax" not in load_model_file(path).vocabulary
+    payload = torch.load(path, weights_only=True)
+    payload["vocabulary"] = torch.zeros(3)
+    torch.save(payload, path)
+    with pytest.raises(ModelFileError, match="broken vocabulary"):
         load_model_file(path)
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from conftest import generated_text
+from foretype.model.modelfile import load_model_file
 from foretype.model.predictor import Predictor
 from foretype.training.config import ConfigError, make_config, parse_overrides
 from foretype.training.export import export
@@ -79,6 +80,18 @@ def test_export_int8_loads_and_suggests_whole_words(tmp_path, data_dir):
     predictor.set_text("The cat ")
     words = [s.word for s in predictor.suggest(3)]
     assert words and all(w.replace("'", "").replace("-", "").isalpha() for w in words)
+
+
+def test_prepare_writes_the_vocabulary_and_export_puts_it_into_the_model_file(tmp_path, data_dir):
+    run = tmp_path / "run"
+    train(data_dir, run, "tiny", {"max_steps": 10, "eval_interval": 10})
+    export(run, tmp_path / "plain.pt")
+    assert load_model_file(tmp_path / "plain.pt").vocabulary is None
+    summary = export(tmp_path / "plain.pt", tmp_path / "m.pt", quantize="int8", vocabulary=data_dir / "vocabulary.txt")
+    loaded = load_model_file(tmp_path / "m.pt")  # a model file written again: weights kept, vocabulary and int8 added
+    assert loaded.quantize == "int8" and summary["vocabulary_words"] == len(loaded.vocabulary) > 20
+    assert "letter" in loaded.vocabulary and "zorblax" not in loaded.vocabulary
+    assert loaded.summary["steps"] == 10
 
 
 def test_time_budget_fixes_max_steps_from_the_measured_speed(tmp_path, data_dir):

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from conftest import generated_text
 from foretype.model.modelfile import load_model_file
 from foretype.model.predictor import MAX_SCORE_GAP, Predictor
-from foretype.model.recency import Lexicon, RecencyCache
+from foretype.model.recency import WORD, Lexicon, RecencyCache
+from foretype.model.vocabulary import Vocabulary
 
 WHOLE_WORD = re.compile(r"^[^\W\d_]([\w'-]*[^\W\d_])?$")
 
@@ -160,6 +161,26 @@ def test_the_users_own_words_are_offered_from_the_lexicon_of_their_writing(loade
         without.set_text(text)
         assert offered in [s.word for s in with_lexicon.suggest(3)]
         assert offered not in [s.word for s in without.suggest(3)]
+
+
+def test_the_vocabulary_knows_any_case_possessives_and_hyphenated_compounds():
+    vocabulary = Vocabulary.of_texts(["The family liked the eye test.", "Tracking 3 cats"])
+    assert all(w in vocabulary for w in ("the", "The", "FAMILY", "family's", "eye-tracking", "liked"))
+    assert not any(w in vocabulary for w in ("familys", "eye-trackingz", "3", "cat"))
+
+
+def test_only_words_of_the_vocabulary_or_of_the_document_are_offered(loaded):
+    """The model spells words it never saw; with a vocabulary, a word outside it is offered only once the user has typed it."""
+    words = {w.lower() for w in WORD.findall(generated_text(3000, seed=1))} - {"book"}
+    free = Predictor(loaded.model, loaded.tokenizer)
+    limited = Predictor(loaded.model, loaded.tokenizer, vocabulary=Vocabulary(words))
+    for predictor in (free, limited):
+        predictor.set_text("I like the bo")
+    assert "book" in [s.word for s in free.suggest(3)]
+    offered = [s.word for s in limited.suggest(3)]
+    assert "book" not in offered and all(w in limited.vocabulary for w in offered)
+    limited.set_text("We read a book. I like the bo")
+    assert "book" in [s.word for s in limited.suggest(3)]
 
 
 def test_a_word_that_followed_the_previous_word_is_predicted_after_it(loaded):

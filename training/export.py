@@ -1,13 +1,21 @@
-"""`foretype export`: a training run (or one checkpoint) -> one inference model file."""
+"""`foretype export`: a training run (or one checkpoint) -> one inference model file.
+
+The input may also be a model file, to write it again with a vocabulary (`--vocabulary`, the
+`vocabulary.txt` of the `foretype prepare` folder the model was trained from) or int8 inference:
+the shipped default model got its vocabulary that way.
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import torch
+
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
-from foretype.model.modelfile import save_model_file
+from foretype.model.modelfile import FORMAT, load_model_file, save_model_file
 from foretype.model.tokenizer import Tokenizer
+from foretype.model.vocabulary import Vocabulary
 
 from .train import BEST, CHECKPOINT, TrainError, load_checkpoint
 
@@ -23,7 +31,28 @@ def resolve_checkpoint(run_or_ckpt: Path) -> Path:
     return run_or_ckpt
 
 
-def export(run_or_ckpt: Path, out: Path, quantize: str | None = None) -> dict:
+def is_model_file(path: Path) -> bool:
+    try:
+        return path.is_file() and torch.load(path, map_location="cpu", weights_only=True).get("format") == FORMAT
+    except Exception:
+        return False
+
+
+def read_vocabulary(path: Path) -> Vocabulary:
+    try:
+        return Vocabulary.from_payload(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise TrainError(f"cannot read the vocabulary {path}: {e}") from None
+
+
+def export(run_or_ckpt: Path, out: Path, quantize: str | None = None, vocabulary: Path | None = None) -> dict:
+    words = read_vocabulary(vocabulary) if vocabulary else None
+    if is_model_file(run_or_ckpt):
+        loaded = load_model_file(run_or_ckpt)
+        summary = {**loaded.summary, "vocabulary_words": len(words or loaded.vocabulary or ())}
+        save_model_file(out, loaded.model, loaded.tokenizer, tokenizer_kind=loaded.tokenizer_kind, quantize=quantize or loaded.quantize,
+                        summary=summary, base_sha256=loaded.base_sha256, lexicon=loaded.lexicon, vocabulary=words or loaded.vocabulary)
+        return summary
     ckpt = load_checkpoint(resolve_checkpoint(run_or_ckpt))
     model = LSTMLanguageModel(LSTMConfig(**ckpt["model_config"]))
     model.load_state_dict(ckpt["model"])
@@ -36,14 +65,16 @@ def export(run_or_ckpt: Path, out: Path, quantize: str | None = None) -> dict:
         "train_seconds": round(progress["train_seconds"]),
         "best_val_bpc": round(progress["best_val_bpc"], 4),
         "parameters": model.num_parameters(),
+        "vocabulary_words": len(words or ()),
         "train_config": config,
     }
-    save_model_file(out, model, tokenizer, tokenizer_kind=ckpt["tokenizer_kind"], quantize=quantize, summary=summary)
+    save_model_file(out, model, tokenizer, tokenizer_kind=ckpt["tokenizer_kind"], quantize=quantize, summary=summary, vocabulary=words)
     return summary
 
 
 def run(args) -> int:
-    summary = export(Path(args.run), Path(args.out), args.quantize)
-    print(f"exported step {summary['steps']} ({summary['parameters']:,} parameters, val {summary['best_val_bpc']} bits/char"
-          f"{', int8 inference' if args.quantize else ''}) -> {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB)")
+    summary = export(Path(args.run), Path(args.out), args.quantize, Path(args.vocabulary) if args.vocabulary else None)
+    print(f"exported step {summary.get('steps')} ({summary.get('parameters', 0):,} parameters, val {summary.get('best_val_bpc')} bits/char"
+          f"{', int8 inference' if args.quantize else ''}, {summary['vocabulary_words']:,} words in the vocabulary)"
+          f" -> {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -137,6 +137,7 @@ from foretype.model.modelfile import default_model_path, load_model_file, save_m
 from foretype.model.predictor import Predictor
 from foretype.model.recency import Lexicon
 from foretype.model.tokenizer import Tokenizer
+from foretype.model.vocabulary import Vocabulary
 
 from .config import TrainConfig
 from .evaluate import Totals, evaluate_text, first_words, text_bits
@@ -369,7 +370,8 @@ def report_pieces(docs: list[str], max_words: int) -> list[str]:
 
 
 def held_out_figures(model: LSTMLanguageModel, tokenizer: Tokenizer, pieces: list[str], quantize: str | None,
-                     max_seconds: float = math.inf, on_chars=None, lexicon: Lexicon | None = None) -> tuple[dict, int]:
+                     max_seconds: float = math.inf, on_chars=None, lexicon: Lexicon | None = None,
+                     vocabulary: Vocabulary | None = None) -> tuple[dict, int]:
     """Bits/char, next-word top-3 and KSR (k=3, exact rules) by `evaluate` through the live engine as the app runs it.
 
     Measures the pieces in order until ``max_seconds`` have passed (at least one piece); returns the
@@ -377,7 +379,7 @@ def held_out_figures(model: LSTMLanguageModel, tokenizer: Tokenizer, pieces: lis
     ``on_chars(n)`` is told each time the simulation has typed n more characters.
     """
     threads = torch.get_num_threads()
-    predictor = Predictor(model, tokenizer, quantize, lexicon=lexicon)  # sets one thread: right for the app, not for training
+    predictor = Predictor(model, tokenizer, quantize, lexicon=lexicon, vocabulary=vocabulary)  # sets one thread: right for the app, not for training
     totals, started, n = Totals(), time.monotonic(), 0
     for piece in pieces:
         totals.add(evaluate_text(predictor, piece, 3, on_chars))
@@ -466,7 +468,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
             eta = expected - elapsed + then + (expected if phase == "evaluating-base" else 0.0)
             progress.update(step, total, eta, {})
 
-        figures, n = held_out_figures(model, tokenizer, pieces, base.quantize, max_seconds, on_chars, lexicon)
+        figures, n = held_out_figures(model, tokenizer, pieces, base.quantize, max_seconds, on_chars, lexicon, base.vocabulary)
         return figures, n, time.monotonic() - t0
 
     before, n_pieces, report_seconds = report("evaluating-base", "measuring the base model on the held-out text", pieces,
@@ -542,7 +544,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
         "finetune_config": asdict(config),
     }
     save_model_file(out_path, model, tokenizer, tokenizer_kind=base.tokenizer_kind, quantize=base.quantize,
-                    summary=summary, base_sha256=base.sha256, lexicon=kept_lexicon, mode=0o600)
+                    summary=summary, base_sha256=base.sha256, lexicon=kept_lexicon, vocabulary=base.vocabulary, mode=0o600)
     progress.set_phase("done", f"wrote {out_path}")
     result = {"out": str(out_path), "sha256": sha256_of(out_path), "before": before, "after": after, "steps": step,
               "best_step": best_step, "stopped": stopped, "seconds": round(progress.elapsed, 1)}

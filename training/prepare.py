@@ -1,4 +1,4 @@
-"""`foretype prepare`: text files -> tokenizer + train.bin / val.bin token streams (uint16 memmaps)."""
+"""`foretype prepare`: text files -> tokenizer + train.bin / val.bin token streams (uint16 memmaps) + the vocabulary."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from tqdm import tqdm
 from foretype.model.errors import ForetypeError
 from foretype.model.files import atomic_write, atomic_write_text
 from foretype.model.tokenizer import NEWLINE, Tokenizer
+from foretype.model.vocabulary import Vocabulary
 
 from .textfiles import Skipped, read_texts, split_documents
 
 log = logging.getLogger(__name__)
 
 DOC_SEPARATOR = NEWLINE * 2
+VOCABULARY = "vocabulary.txt"
 
 
 class PrepareError(ForetypeError):
@@ -78,6 +80,9 @@ def prepare(inputs: list[str], out_dir: Path, kind: str = "unigram", vocab_size:
         atomic_write(out_dir / f"{split}.bin", lambda f: f.write(ids.tobytes()))
         chars = sum(len(d) + len(DOC_SEPARATOR) for d in split_docs)
         meta[split] = {"documents": len(split_docs), "chars": chars, "tokens": int(len(ids)), "chars_per_token": chars / max(1, len(ids))}
+    vocabulary = Vocabulary.of_texts(docs)  # the words the model may offer (model/vocabulary.py); `export --vocabulary` adds it
+    atomic_write_text(out_dir / VOCABULARY, vocabulary.to_payload())
+    meta["vocabulary_words"] = len(vocabulary)
     meta["seconds"] = round(time.time() - start, 1)
     atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2))
     return meta
@@ -89,7 +94,8 @@ def run(args) -> int:
     print(
         f"{meta['files']} files ({len(meta['skipped'])} skipped), {t['documents'] + v['documents']:,} documents, "
         f"train {t['chars']:,} chars -> {t['tokens']:,} tokens ({t['chars_per_token']:.2f} chars/token), "
-        f"val {v['chars']:,} chars -> {v['tokens']:,} tokens, vocab {meta['vocab_size']}, {meta['seconds']} s -> {args.out}",
+        f"val {v['chars']:,} chars -> {v['tokens']:,} tokens, vocab {meta['vocab_size']}, {meta['vocabulary_words']:,} words, "
+        f"{meta['seconds']} s -> {args.out}",
         file=sys.stdout,
     )
     return 0
