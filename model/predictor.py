@@ -424,7 +424,7 @@ class Predictor:
     def _may_offer(self, word: str) -> bool:
         """A real word: known from the training text, typed in this document or in the user's own writing.
 
-        Left to itself the model also spells words it has never seen ("familys", "seriess"): 4.8% of
+        Left to itself the model also spells words it has never seen ("seriess", "identifys"): 4.8% of
         the suggestions shown while typing the dev files (docs/EXPERIMENTS.md).
         """
         return self.vocabulary is None or word in self.vocabulary or word in self.recency or (self.lexicon is not None and word in self.lexicon)

@@ -1,6 +1,6 @@
 """The words a model may offer: those of its training text, so that suggestions are never made-up words.
 
-A subword model spells words it has never seen: "familys", "considerablely", "seriess". The engine
+A subword model spells words it has never seen: "considerablely", "seriess", "identifys". The engine
 offers only words of this vocabulary, words the user has typed in the document (the recency cache)
 or written elsewhere (a personal model's lexicon). A word also counts when it is a known
 word's possessive ("system's") or joins known words with hyphens ("eye-tracking").
