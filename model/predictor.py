@@ -422,12 +422,17 @@ class Predictor:
         return Rows(*(torch.cat(field, dim=1 if field[0].dim() == 3 else 0) for field in zip(*kept)))
 
     def _may_offer(self, word: str) -> bool:
-        """A real word: known from the training text, typed in this document or in the user's own writing.
+        """A real word: known from the training text, or typed in this document or the user's own writing.
 
         Left to itself the model also spells words it has never seen ("seriess", "identifys"): 4.8% of
         the suggestions shown while typing the dev files (docs/EXPERIMENTS.md).
         """
-        return self.vocabulary is None or word in self.vocabulary or word in self.recency or (self.lexicon is not None and word in self.lexicon)
+        return self.vocabulary is None or self.vocabulary.knows(word, self._users_word)
+
+    def _users_word(self, word: str) -> bool:
+        """In the recency cache or the lexicon, as typed, lowercased or capitalised: "Petitioning" at a sentence's start makes "petitioning" a word."""
+        forms = {word, word.lower(), word[:1].upper() + word[1:]}
+        return any(form in counts for counts in (self.recency, self.lexicon) if counts is not None for form in forms)
 
     @staticmethod
     def _shown_above(words: dict[str, float], k: int) -> float:

@@ -8,7 +8,7 @@ word's possessive ("system's") or joins known words with hyphens ("eye-tracking"
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .recency import WORD
 
@@ -26,13 +26,23 @@ class Vocabulary:
         return len(self._words)
 
     def __contains__(self, word: str) -> bool:
-        word = word.lower()
-        if word in self._words:
+        return self.knows(word)
+
+    def knows(self, word: str, also: Callable[[str], bool] = lambda w: False) -> bool:
+        """``word`` is a vocabulary word (any case), the possessive of one, or such words joined by hyphens.
+
+        ``also`` says whether a word not in the vocabulary is one of the user's: the rules apply to
+        those too ("Ravenhill's", "Ravenhill-Smith").
+        """
+        def base(w: str) -> bool:
+            return w.lower() in self._words or also(w)
+
+        if base(word):
             return True
-        if word.endswith(("'s", "s'")) and word[:-2] in self._words:
+        if word.endswith("'s") and base(word[:-2]) or word.endswith("s'") and base(word[:-1]):
             return True
         parts = word.split("-")
-        return len(parts) > 1 and all(p in self._words for p in parts)
+        return len(parts) > 1 and all(part and base(part) for part in parts)
 
     def to_payload(self) -> str:
         """One string, which loads fast from a model file with weights_only=True."""
@@ -42,4 +52,4 @@ class Vocabulary:
     def from_payload(cls, payload: str) -> "Vocabulary":
         if not isinstance(payload, str):
             raise ValueError("not a string")
-        return cls(payload.split("\n") if payload else [])
+        return cls(w for w in payload.split("\n") if w)

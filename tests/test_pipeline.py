@@ -17,7 +17,7 @@ from foretype.model.predictor import Predictor
 from foretype.training.config import ConfigError, make_config, parse_overrides
 from foretype.training.export import export
 from foretype.training.prepare import prepare
-from foretype.training.train import TIMED_STEPS, restart_some_streams, steps_within_budget, train
+from foretype.training.train import TIMED_STEPS, TrainError, restart_some_streams, steps_within_budget, train
 
 
 def test_prepare_survives_binary_empty_and_latin1_files(tmp_path):
@@ -92,6 +92,11 @@ def test_prepare_writes_the_vocabulary_and_export_puts_it_into_the_model_file(tm
     assert loaded.quantize == "int8" and summary["vocabulary_words"] == len(loaded.vocabulary) > 20
     assert "letter" in loaded.vocabulary and "zorblax" not in loaded.vocabulary
     assert loaded.summary["steps"] == 10
+    (tmp_path / "empty.txt").write_text("\n")
+    with pytest.raises(TrainError, match="vocabulary .* is empty"):
+        export(tmp_path / "plain.pt", tmp_path / "m2.pt", vocabulary=tmp_path / "empty.txt")
+    with pytest.raises(TrainError, match="neither a training checkpoint nor a Foretype model file"):
+        export(tmp_path / "empty.txt", tmp_path / "m2.pt")
 
 
 def test_time_budget_fixes_max_steps_from_the_measured_speed(tmp_path, data_dir):

@@ -40,9 +40,12 @@ def is_model_file(path: Path) -> bool:
 
 def read_vocabulary(path: Path) -> Vocabulary:
     try:
-        return Vocabulary.from_payload(path.read_text(encoding="utf-8"))
+        vocabulary = Vocabulary.from_payload(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise TrainError(f"cannot read the vocabulary {path}: {e}") from None
+    if not vocabulary:
+        raise TrainError(f"the vocabulary {path} is empty: use the vocabulary.txt that `foretype prepare` wrote")
+    return vocabulary
 
 
 def export(run_or_ckpt: Path, out: Path, quantize: str | None = None, vocabulary: Path | None = None) -> dict:
@@ -52,8 +55,16 @@ def export(run_or_ckpt: Path, out: Path, quantize: str | None = None, vocabulary
         summary = {**loaded.summary, "vocabulary_words": len(words or loaded.vocabulary or ())}
         save_model_file(out, loaded.model, loaded.tokenizer, tokenizer_kind=loaded.tokenizer_kind, quantize=quantize or loaded.quantize,
                         summary=summary, base_sha256=loaded.base_sha256, lexicon=loaded.lexicon, vocabulary=words or loaded.vocabulary)
-        return summary
-    ckpt = load_checkpoint(resolve_checkpoint(run_or_ckpt))
+        return {**summary, "from_model_file": True, "quantize": quantize or loaded.quantize}
+    neither = TrainError(f"{run_or_ckpt} is neither a training checkpoint nor a Foretype model file")
+    try:
+        ckpt = load_checkpoint(resolve_checkpoint(run_or_ckpt))
+    except TrainError:
+        if run_or_ckpt.is_file():
+            raise neither from None
+        raise
+    if not isinstance(ckpt, dict) or "model_config" not in ckpt:
+        raise neither
     model = LSTMLanguageModel(LSTMConfig(**ckpt["model_config"]))
     model.load_state_dict(ckpt["model"])
     tokenizer = Tokenizer(ckpt["tokenizer"].numpy().tobytes())
@@ -69,12 +80,13 @@ def export(run_or_ckpt: Path, out: Path, quantize: str | None = None, vocabulary
         "train_config": config,
     }
     save_model_file(out, model, tokenizer, tokenizer_kind=ckpt["tokenizer_kind"], quantize=quantize, summary=summary, vocabulary=words)
-    return summary
+    return {**summary, "quantize": quantize}
 
 
 def run(args) -> int:
     summary = export(Path(args.run), Path(args.out), args.quantize, Path(args.vocabulary) if args.vocabulary else None)
-    print(f"exported step {summary.get('steps')} ({summary.get('parameters', 0):,} parameters, val {summary.get('best_val_bpc')} bits/char"
-          f"{', int8 inference' if args.quantize else ''}, {summary['vocabulary_words']:,} words in the vocabulary)"
+    what = f"model file {args.run}" if summary.get("from_model_file") else (
+        f"step {summary['steps']} ({summary['parameters']:,} parameters, val {summary['best_val_bpc']} bits/char)")
+    print(f"exported {what}{', int8 inference' if summary['quantize'] else ''}, {summary['vocabulary_words']:,} words in the vocabulary"
           f" -> {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB)")
     return 0
