@@ -26,7 +26,7 @@ import torch
 from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
-from .tokenizer import NEWLINE, SEGMENT, Tokenizer, normalized_model_text
+from .tokenizer import NEWLINE, SEGMENT, GrowingModelText, Tokenizer
 from .vocabulary import Vocabulary
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
@@ -182,6 +182,7 @@ class Predictor:
     def reset(self) -> None:
         """Forget every saved state (a new document, or a benchmark of recomputing from scratch)."""
         self._known, self._segments, self._ids, self._ends = "", [], [], []
+        self._model_text = GrowingModelText()
         self._snapshots: dict[int, State] = {0: self._start_state}
         self._current: tuple[int, State] = (0, self._start_state)
         self._stride = self.STRIDE
@@ -194,7 +195,7 @@ class Predictor:
 
     def set_text(self, text: str) -> None:
         """The text before the cursor changed (typing, deleting, pasting, jumping): bring the state up to date."""
-        mt = normalized_model_text(text)
+        mt = self._model_text(text)
         cut = max(mt.rfind(" "), mt.rfind(NEWLINE))  # start of the unfinished segment
         committed, self._partial = mt[:cut], mt[cut:]
 
@@ -297,8 +298,10 @@ class Predictor:
                 return None
             # a finished word with punctuation after it: predict the next word, after a space
             return self._partial + " ", "", "prediction", any(c in SENTENCE_END for c in close)
-        before = self._known[: self._current_end()].rstrip(" ")
-        sentence_start = not before.strip() or before.endswith(NEWLINE) or before.rstrip("\"')]}").endswith(tuple(SENTENCE_END))
+        end = self._current_end()
+        before = self._known[max(0, end - 200) : end].rstrip(" ")  # the end of it: a keystroke must not copy the document
+        at_start = not before.strip() and not self._known[: max(0, end - 200)].strip()
+        sentence_start = at_start or before.endswith(NEWLINE) or before.rstrip("\"')]}").endswith(tuple(SENTENCE_END))
         return self._partial, word, "completion" if word else "prediction", sentence_start
 
     def context(self) -> Context:

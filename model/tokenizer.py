@@ -33,6 +33,28 @@ def normalized_model_text(text: str) -> str:
     return to_model_text(unicodedata.normalize("NFC", text))
 
 
+class GrowingModelText:
+    """`normalized_model_text` of a text that changes mostly at its end, converting only what follows its unchanged head.
+
+    The engine is given the whole text before the cursor at every keystroke; converting all of a 1 MB
+    document cost 1.2 ms a keystroke. The head is the text up to its last space or newline, kept with its
+    model text: NFC never composes across whitespace, and model text is made character by character.
+    """
+
+    def __init__(self):
+        self._head, self._head_mt = "", to_model_text("")
+
+    def __call__(self, text: str) -> str:
+        n = len(self._head)
+        if not (text.startswith(self._head) and text[n : n + 1] in ("", " ", NEWLINE)):
+            self._head, self._head_mt, n = "", to_model_text(""), 0  # changed inside the head: start again
+        cut = max(text.rfind(" ", n), text.rfind(NEWLINE, n))
+        if cut > n:
+            self._head_mt += normalized_model_text(text[n:cut])[1:]
+            self._head = text[:cut]
+        return self._head_mt + normalized_model_text(text[len(self._head) :])[1:]
+
+
 def from_model_text(model_text: str) -> str:
     return model_text[1:].replace(NEWLINE + " ", NEWLINE) if model_text.startswith(" ") else model_text.replace(NEWLINE + " ", NEWLINE)
 

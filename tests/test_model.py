@@ -6,13 +6,13 @@ import pickle
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
 from foretype.model.modelfile import FORMAT_VERSION, ModelFileError, load_model_file, save_model_file
 from foretype.model.recency import Lexicon
-from foretype.model.tokenizer import Tokenizer, from_model_text, to_model_text
+from foretype.model.tokenizer import GrowingModelText, Tokenizer, from_model_text, normalized_model_text, to_model_text
 from foretype.model.vocabulary import Vocabulary
 
 
@@ -59,6 +59,20 @@ def test_state_is_not_stored_on_the_module():
 @settings(max_examples=60, deadline=None)
 def test_model_text_round_trips(text):
     assert from_model_text(to_model_text(text)) == text
+
+
+EDITS = st.lists(st.one_of(st.text(alphabet="ab e\u0301\u0308\u0327c\n\u00e9", max_size=6), st.integers(0, 40)), max_size=30)
+
+
+@given(EDITS)
+@example(["e x", 1, "\u0301"])  # the space after the head deleted, then an accent that composes with its last letter
+@settings(max_examples=200, deadline=None)
+def test_the_growing_model_text_is_the_model_text_after_any_edits(edits):
+    """Typing, backspacing into the head, combining accents typed after a space was deleted ("e" + "\u0301" is "\u00e9")."""
+    growing, text = GrowingModelText(), ""
+    for edit in edits:
+        text = text[:edit] if isinstance(edit, int) else text + edit
+        assert growing(text) == normalized_model_text(text)
 
 
 def test_tokenizer_round_trips_and_marks_word_starts(tokenizer):
