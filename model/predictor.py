@@ -184,6 +184,7 @@ class Predictor:
         self._known, self._segments, self._ids, self._ends = "", [], [], []
         self._model_text = GrowingModelText()
         self._snapshots: dict[int, State] = {0: self._start_state}
+        self._snapshot_at = [0]  # the keys of _snapshots in order: a keystroke's lookups bisect, never scan them
         self._current: tuple[int, State] = (0, self._start_state)
         self._stride = self.STRIDE
         self._partial = " "
@@ -221,7 +222,10 @@ class Predictor:
         tail = SEGMENT.findall(committed, start)
         if tail:  # the text diverges from what is known: forget what follows
             del self._segments[keep:], self._ids[keep:], self._ends[keep:]
-            self._snapshots = {i: s for i, s in self._snapshots.items() if i <= keep}
+            later = bisect.bisect_right(self._snapshot_at, keep)
+            for i in self._snapshot_at[later:]:
+                del self._snapshots[i]
+            del self._snapshot_at[later:]
             self._segments.extend(tail)
             self._ids.extend(self.tokenizer.encode_segments(tail))
             end = start
@@ -232,7 +236,7 @@ class Predictor:
         n = keep + len(tail)
 
         # the nearest valid state at or before n, then feed the rest
-        base = n if n in self._snapshots else max(i for i in self._snapshots if i <= n)
+        base = self._snapshot_at[bisect.bisect_right(self._snapshot_at, n) - 1]
         current_n, current_state = self._current
         if base < current_n <= min(n, keep if tail else n):
             base, state = current_n, current_state
@@ -254,6 +258,8 @@ class Predictor:
             ids = [t for segment in self._ids[i:j] for t in segment]
             state = self._searched_state(state, ids) or self._feed(state, ids)
             if self._keeps_snapshot(j):
+                if j not in self._snapshots:
+                    bisect.insort(self._snapshot_at, j)
                 self._snapshots[j] = state
             i = j
         return state
@@ -278,6 +284,7 @@ class Predictor:
         while (self.RECENT + len(self._segments) // self._stride) * self._state_bytes > self.SNAPSHOT_CAP_BYTES:
             self._stride *= 2
         self._snapshots = {i: s for i, s in self._snapshots.items() if i == 0 or self._keeps_snapshot(i)}
+        self._snapshot_at = sorted(self._snapshots)
 
     def state_bytes(self) -> int:
         """Memory held for saved LSTM states and the current word's model rows (both capped)."""

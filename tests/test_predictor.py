@@ -264,6 +264,7 @@ def test_any_edit_sequence_gives_what_a_fresh_predictor_gives(loaded, edits):
     fresh.set_text(document[:cursor])
     assert same_suggestions(predictor.suggest(3), fresh.suggest(3))
     assert predictor.context() == fresh.context()
+    assert predictor._snapshot_at == sorted(predictor._snapshots)  # the index the lookups bisect
 
 
 def test_the_search_stops_once_no_new_word_could_be_shown():
