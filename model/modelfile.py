@@ -93,7 +93,17 @@ def load_model_file(path: str | os.PathLike) -> LoadedModel:
     except Exception as e:  # truncated, not a torch file, or a pickle that asks for code
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelFileError(f"{name} is not a readable Foretype model file ({first[:160]})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    return model_from_payload(payload, path)
+
+
+def is_model_payload(payload) -> bool:
+    return isinstance(payload, dict) and payload.get("format") == FORMAT
+
+
+def model_from_payload(payload, path: Path) -> LoadedModel:
+    """The model in a model file already read with torch.load(weights_only=True), checked."""
+    name = path.name
+    if not is_model_payload(payload):
         raise ModelFileError(f"{name} is not a Foretype model file")
     if payload.get("version") != FORMAT_VERSION:
         raise ModelFileError(

@@ -10,10 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import torch
-
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
-from foretype.model.modelfile import FORMAT, load_model_file, save_model_file
+from foretype.model.modelfile import is_model_payload, model_from_payload, save_model_file
 from foretype.model.tokenizer import Tokenizer
 from foretype.model.vocabulary import Vocabulary
 
@@ -31,13 +29,6 @@ def resolve_checkpoint(run_or_ckpt: Path) -> Path:
     return run_or_ckpt
 
 
-def is_model_file(path: Path) -> bool:
-    try:
-        return path.is_file() and torch.load(path, map_location="cpu", weights_only=True).get("format") == FORMAT
-    except Exception:
-        return False
-
-
 def read_vocabulary(path: Path) -> Vocabulary:
     try:
         vocabulary = Vocabulary.from_payload(path.read_text(encoding="utf-8"))
@@ -50,19 +41,22 @@ def read_vocabulary(path: Path) -> Vocabulary:
 
 def export(run_or_ckpt: Path, out: Path, quantize: str | None = None, vocabulary: Path | None = None) -> dict:
     words = read_vocabulary(vocabulary) if vocabulary else None
-    if is_model_file(run_or_ckpt):
-        loaded = load_model_file(run_or_ckpt)
-        summary = {**loaded.summary, "vocabulary_words": len(words or loaded.vocabulary or ())}
-        save_model_file(out, loaded.model, loaded.tokenizer, tokenizer_kind=loaded.tokenizer_kind, quantize=quantize or loaded.quantize,
-                        summary=summary, base_sha256=loaded.base_sha256, lexicon=loaded.lexicon, vocabulary=words or loaded.vocabulary)
-        return {**summary, "from_model_file": True, "quantize": quantize or loaded.quantize}
     neither = TrainError(f"{run_or_ckpt} is neither a training checkpoint nor a Foretype model file")
+    source = resolve_checkpoint(run_or_ckpt)
     try:
-        ckpt = load_checkpoint(resolve_checkpoint(run_or_ckpt))
+        ckpt = load_checkpoint(source)
     except TrainError:
         if run_or_ckpt.is_file():
             raise neither from None
         raise
+    if is_model_payload(ckpt):
+        loaded = model_from_payload(ckpt, source)
+        words = words or loaded.vocabulary
+        quantize = quantize or loaded.quantize
+        summary = {**loaded.summary, "vocabulary_words": len(words or ())}
+        save_model_file(out, loaded.model, loaded.tokenizer, tokenizer_kind=loaded.tokenizer_kind, quantize=quantize,
+                        summary=summary, base_sha256=loaded.base_sha256, lexicon=loaded.lexicon, vocabulary=words)
+        return {**summary, "from_model_file": True, "quantize": quantize}
     if not isinstance(ckpt, dict) or "model_config" not in ckpt:
         raise neither
     model = LSTMLanguageModel(LSTMConfig(**ckpt["model_config"]))
