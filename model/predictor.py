@@ -305,21 +305,25 @@ class Predictor:
                 return None
             # a finished word with punctuation after it: predict the next word, after a space
             return self._partial + " ", "", "prediction", any(c in SENTENCE_END for c in close)
-        end = self._current_end()
-        before = self._known[max(0, end - 200) : end].rstrip(" ")  # the end of it: a keystroke must not copy the document
-        at_start = not before.strip() and not self._known[: max(0, end - 200)].strip()
+        before = self._recent_known().rstrip(" ")
+        at_start = not before.strip() and not self._known[: self._current_end()].strip()  # all of it only when its end is blank
         sentence_start = at_start or before.endswith(NEWLINE) or before.rstrip("\"')]}").endswith(tuple(SENTENCE_END))
         return self._partial, word, "completion" if word else "prediction", sentence_start
 
     def context(self) -> Context:
         constraint = self._constraint()
-        before = self._known[max(0, self._current_end() - 200) : self._current_end()]
+        before = self._recent_known()
         if constraint and constraint[2] == "prediction" and constraint[0] != self._partial:
             before += self._partial  # "Hello world," -> the finished word counts as previous
         previous = tuple(WORD.findall(before)[-2:])
         if constraint is None:
             return Context(previous, "", "none")
         return Context(previous, constraint[1], constraint[2])
+
+    def _recent_known(self) -> str:
+        """The last 200 committed characters before the cursor: all that looking back needs, and a keystroke never copies the document."""
+        end = self._current_end()
+        return self._known[max(0, end - 200) : end]
 
     def _current_end(self) -> int:
         n = self._current[0]
