@@ -19,7 +19,7 @@ from .errors import ForetypeError
 from .predictor import Predictor
 
 CONTEXT_LENGTHS = (100, 1_000, 10_000, 100_000)
-KEYSTROKES = 300  # typed after each context length
+KEYSTROKES = 1_000  # typed after each context length
 RECOMPUTE_CHARS = 2_000
 RECOMPUTE_REPEATS = 10
 SAMPLE = Path(__file__).parent / "assets" / "sample.txt"

@@ -146,6 +146,19 @@ def test_cli_errors_are_one_line(tmp_path, data_dir):
     assert result.returncode == 1 and "model file not found" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_bench_json_reports_every_length(tiny_model_path):
+    """`foretype bench --json`: the keys the issue asks for, latencies at each length, state memory measured."""
+    result = _cli("bench", "--model", str(tiny_model_path), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    lengths = {"100", "1000", "10000", "100000"}
+    for q in ("p50_ms", "p95_ms", "p99_ms"):
+        assert set(report[q]) == lengths and all(v > 0 for v in report[q].values())
+    assert all(report["p50_ms"][n] <= report["p95_ms"][n] <= report["p99_ms"][n] for n in lengths)
+    assert report["recompute_2000_ms"] > 0 and report["state_bytes_100000"] > 0
+    assert report["threads"] == 1 and report["model"] == str(tiny_model_path)
+
+
 def test_torchrun_two_process_gloo_smoke(tmp_path, data_dir):
     """Data-parallel training on CPU: 2 processes, each on its own streams, rank 0 writes; then resume."""
     run = tmp_path / "ddp"
