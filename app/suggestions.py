@@ -1,8 +1,8 @@
 """Live suggestions for one editor: asks the service on every edit or cursor move, shows and accepts.
 
 Key handling is a small dispatch table in an event filter on the editor (the shape of
-Frescobaldi's completer): Tab, Alt+1..5, Esc and Backspace-after-accept are handled here,
-everything else goes to the editor untouched.
+Frescobaldi's completer): Tab, Alt+1..5, Esc, Backspace-after-accept, and a space or punctuation
+typed right after an auto-inserted space are handled here; everything else goes to the editor untouched.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .settings import Settings
 from .suggestion_bar import ACCEPT_MODIFIER, SuggestionBar
 
 SMART_PUNCTUATION = ".,;:!?"  # typed right after an auto-inserted space, it takes the space's place
+SPACE = " "  # typed right after an auto-inserted space, it is absorbed: habit must not make a double space
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 
 
@@ -66,6 +67,7 @@ class SuggestionController(QObject):
         self._request_timer.timeout.connect(self._send_request)
         editor.textChanged.connect(self._on_edit)
         editor.cursorPositionChanged.connect(self._on_edit)
+        editor.selectionChanged.connect(self._on_edit)  # select-all at the end moves no cursor, yet Backspace must not undo an acceptance
         editor.installEventFilter(self)
         bar.clicked.connect(self.accept)
         service.suggestions_ready.connect(self._on_suggestions)
@@ -148,13 +150,25 @@ class SuggestionController(QObject):
         self.stats_changed.emit()
         return True
 
-    def _smart_punctuation(self, char: str) -> bool:
-        """Punctuation typed right after an auto-inserted space goes before it: "word " + "," -> "word, "."""
+    def _after_auto_space(self) -> QTextCursor | None:
+        """The auto-inserted space selected, if the cursor is right after it and nothing happened since."""
         cursor = self.editor.textCursor()
         if self._auto_space_end is None or cursor.position() != self._auto_space_end or cursor.hasSelection():
-            return False
+            return None
         cursor.movePosition(QTextCursor.MoveOperation.PreviousCharacter, QTextCursor.MoveMode.KeepAnchor)
-        if cursor.selectedText() != " ":
+        return cursor if cursor.selectedText() == " " else None
+
+    def _absorb_space(self) -> bool:
+        """A space typed right after an auto-inserted one is already there: "word " + " " stays "word "."""
+        if self._after_auto_space() is None:
+            return False
+        self._acceptance = self._auto_space_end = None  # a second space is the user's own
+        return True
+
+    def _smart_punctuation(self, char: str) -> bool:
+        """Punctuation typed right after an auto-inserted space goes before it: "word " + "," -> "word, "."""
+        cursor = self._after_auto_space()
+        if cursor is None:
             return False
         with self._own_edit():
             cursor.insertText(char + " ")
@@ -174,6 +188,8 @@ class SuggestionController(QObject):
             return True
         text = event.text()
         if len(text) == 1 and text in SMART_PUNCTUATION and self._smart_punctuation(text):
+            return True
+        if text == SPACE and self._absorb_space():
             return True
         if text and (text.isprintable() or text == "\r"):  # Return types a newline
             self.typed_chars += len(text)
@@ -199,8 +215,9 @@ class SuggestionController(QObject):
 
     def _ghost_text(self) -> str:
         """The rest of the top suggestion, drawn only where it covers nothing: no text after the cursor,
-        and no placeholder ("Start typing...", shown while the document is empty)."""
-        if not (self.settings.ghost_text and self.suggestions) or not self.editor.textCursor().atBlockEnd():
+        no selection (typing replaces it), and no placeholder ("Start typing...", shown while the document is empty)."""
+        cursor = self.editor.textCursor()
+        if not (self.settings.ghost_text and self.suggestions) or not cursor.atBlockEnd() or cursor.hasSelection():
             return ""
         if self.editor.document().isEmpty():
             return ""

@@ -151,13 +151,39 @@ def test_backspace_after_other_typing_deletes_one_character(make_window, qtbot):
     assert window.editor.toPlainText() == "hela "
 
 
-def test_punctuation_after_an_accepted_word_takes_the_place_of_its_space(make_window, qtbot):
+def test_punctuation_or_a_space_after_an_accepted_word_takes_the_place_of_its_space(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "hel")
     type_text(qtbot, window, ",")
     assert window.editor.toPlainText() == "hela, "
     type_text(qtbot, window, "x.")  # not after an accepted word: typed as is
     assert window.editor.toPlainText() == "hela, x."
+    type_then_press(qtbot, window, " wo")
+    type_text(qtbot, window, " y")  # habit: a space after the accepted word is absorbed
+    assert window.editor.toPlainText() == "hela, x. woa y"
+    type_then_press(qtbot, window, " ze")
+    type_text(qtbot, window, ".  z")  # after the punctuation's own space too; a second space is the user's
+    assert window.editor.toPlainText() == "hela, x. woa y zea.  z"
+
+
+def test_backspace_over_a_selection_deletes_the_selection_not_the_acceptance(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "it was ")
+    type_then_press(qtbot, window, "hel")
+    assert window.editor.toPlainText() == "it was hela "
+    wait_words(qtbot, window, PREDICTIONS[:3])
+    assert window.editor.ghost_text() == "one"
+    qtbot.keyClick(window.editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
+    assert window.editor.ghost_text() == ""  # typing would replace the selection, not follow it
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
+    assert window.editor.toPlainText() == ""
+
+
+def test_a_new_window_has_no_unsaved_changes(make_window):
+    window = make_window()
+    assert not window.editor.document().isModified()
+    assert not window.isWindowModified()
 
 
 def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(make_window, qtbot):
