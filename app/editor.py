@@ -13,6 +13,7 @@ class Editor(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setTabChangesFocus(False)
         self.document().setDocumentMargin(10)
+        self.document().setModified(False)  # setting the margin marks the document modified: a new window has no changes
         self.setPlaceholderText("Start typing; suggestions appear below. Tab accepts the first.")
 
     def ghost_text(self) -> str:
