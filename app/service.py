@@ -54,13 +54,14 @@ class PredictionService(QThread):
         self._load: Any = _NO_LOAD
         self._abort = False
         self._predictor = None  # only touched on the worker thread
+        self.model_path: Path | None = None  # the model in use or being loaded; None: the bundled one
 
     # ------------------------------------------------ called on the GUI thread
 
     def load_model(self, path: Path | None) -> None:
         """Load ``path`` (None: the bundled default) when the worker is free; it replaces the current model."""
         with QMutexLocker(self._mutex):
-            self._load = path
+            self._load = self.model_path = path
             self._wake.wakeOne()
 
     def request(self, seq: int, text: str, k: int) -> None:
@@ -108,6 +109,9 @@ class PredictionService(QThread):
                 failures.append(str(e) if isinstance(e, ForetypeError) else f"{type(e).__name__}: {e}")
                 log.warning("model %s failed to load: %s", candidate or "default", failures[-1])
                 if candidate is not None:
+                    with QMutexLocker(self._mutex):
+                        if self.model_path == candidate:  # not if another load was asked for since
+                            self.model_path = None
                     self.model_failed.emit(f"{failures[-1]}. Falling back to the bundled model.")
                 continue
             name = getattr(self._predictor, "name", "model")

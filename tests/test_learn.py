@@ -214,6 +214,22 @@ def test_a_failing_trainer_gives_a_clear_message_and_the_app_keeps_working(make_
     wait_words(qtbot, window, ["hea", "heb", "hec"])
 
 
+def test_learning_starts_from_the_model_in_use_not_one_that_failed_to_load(make_window, qtbot, writing, fake_command, tmp_path):
+    def loader(path):
+        if path is not None and path.name == "broken.pt":
+            raise ValueError("not a model")
+        return FakePredictor()
+
+    window = make_window(loader=loader, model=str(tmp_path / "mine.pt"))
+    assert window.open_learn_dialog(command=fake_command("ok")).base == tmp_path / "mine.pt"
+    window.learn_dialog.close()
+
+    with qtbot.waitSignals([window.service.model_failed, window.service.model_ready], timeout=10000):
+        window.service.load_model(tmp_path / "broken.pt")
+    start_learning(qtbot, window, "ok", fake_command, [writing])
+    assert fake_command.calls[-1][0] is None  # the bundled model it fell back to, not broken.pt
+
+
 def test_a_trainer_that_cannot_start_is_reported(make_window, qtbot, writing, tmp_path):
     window = make_window()
     dialog = window.open_learn_dialog(command=lambda base, inputs, out: [str(tmp_path / "no-such-python")])
