@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .vocabulary import Vocabulary
 
 FORMAT = "foretype-model"
 FORMAT_VERSION = 1
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
 
 
 class ModelFileError(ForetypeError):
@@ -85,15 +87,26 @@ def save_model_file(
 
 def load_model_file(path: str | os.PathLike) -> LoadedModel:
     path = Path(path)
-    name = path.name
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated, not a torch file, or a pickle that asks for code
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelFileError(f"{name} is not a readable Foretype model file ({first[:160]})") from None
+    except Exception as e:
+        raise _unreadable(path, e) from None
     return model_from_payload(payload, path)
+
+
+def _unreadable(path: Path, error: Exception) -> ModelFileError:
+    """Why torch.load failed, in the user's terms rather than the unpickler's."""
+    with open(path, "rb") as f:
+        is_zip = f.read(4) == ZIP_MAGIC
+    if not is_zip:
+        return ModelFileError(f"{path} is not a Foretype model file")
+    if isinstance(error, pickle.UnpicklingError):  # weights_only met a class or a call: never one of ours
+        return ModelFileError(f"{path} is not a Foretype model file: it holds Python objects, which are not loaded")
+    return ModelFileError(f"{path} is damaged or incomplete: it cannot be read as a model file")
 
 
 def is_model_payload(payload) -> bool:
@@ -102,7 +115,7 @@ def is_model_payload(payload) -> bool:
 
 def model_from_payload(payload, path: Path) -> LoadedModel:
     """The model in a model file already read with torch.load(weights_only=True), checked."""
-    name = path.name
+    name = str(path)
     if not is_model_payload(payload):
         raise ModelFileError(f"{name} is not a Foretype model file")
     if payload.get("version") != FORMAT_VERSION:

@@ -149,7 +149,7 @@ def test_truncated_model_file_fails_clearly(tmp_path, tokenizer):
     path = tmp_path / "m.pt"
     save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
     path.write_bytes(path.read_bytes()[:-500])
-    with pytest.raises(ModelFileError, match="not a readable Foretype model file"):
+    with pytest.raises(ModelFileError, match="m.pt is damaged or incomplete"):
         load_model_file(path)
 
 
@@ -186,7 +186,7 @@ def test_pickle_that_would_run_code_is_refused_and_not_run(tmp_path):
     evil.marker = str(marker)
     path = tmp_path / "evil.pt"
     torch.save({"format": "foretype-model", "payload": evil}, path)
-    with pytest.raises(ModelFileError, match="not a readable Foretype model file"):
+    with pytest.raises(ModelFileError, match="evil.pt is not a Foretype model file: it holds Python objects"):
         load_model_file(path)
     assert not marker.exists()
 
@@ -196,5 +196,7 @@ def test_missing_and_garbage_files_fail_clearly(tmp_path):
         load_model_file(tmp_path / "nope.pt")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"\x00\x01 not a model" * 100)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match=f"^{garbage} is not a Foretype model file$"):
         load_model_file(garbage)
+    with pytest.raises(ModelFileError, match=f"^{tmp_path} is a folder, not a model file$"):
+        load_model_file(tmp_path)
