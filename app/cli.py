@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("-k", type=int, default=3, help="number of suggestions (default 3)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("text", help="the text before the cursor")
+    p.add_argument("text", help="the text before the cursor: end it with a space to predict the next word; "
+                                "without one the last word is completed")
 
     p = sub.add_parser("prepare", help="read text files, train the tokenizer, encode train/val token files")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or globs of text")
@@ -67,16 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="bits/char, next-word accuracy, keystroke savings, latency")
     p.add_argument("--model", help="model file (default: the bundled model)")
-    p.add_argument("texts", nargs="+", metavar="TEXT", help="text files to evaluate on")
-    p.add_argument("-k", type=int, default=3)
+    p.add_argument("texts", nargs="+", metavar="TEXT", help="text files, folders or globs to evaluate on")
+    p.add_argument("-k", type=int, default=3, help="n of the next-word top-n column (default 3); keystroke savings are given at k = 1, 3 and 5")
     p.add_argument("--max-words", type=int, help="evaluate only the first N words of each file")
-    p.add_argument("--rules", choices=["exact", "words"], default="exact")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--rules", choices=["exact", "words"], default="exact",
+                   help="keystroke savings by the engine's exact text to insert, or by whole words (default exact)")
+    p.add_argument("--json", action="store_true", help="print every figure as JSON")
 
     p = sub.add_parser("bench", help="per-keystroke latency vs context length")
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("text", nargs="?", help="text to type (default: a bundled sample)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 

@@ -6,10 +6,13 @@ import json
 import math
 from dataclasses import asdict
 
+from .errors import ForetypeError
 from .predictor import Predictor
 
 
 def run(args) -> int:
+    if args.k < 1:
+        raise ForetypeError(f"-k must be at least 1, not {args.k}")
     predictor = Predictor.load(args.model)
     predictor.set_text(args.text)
     suggestions = predictor.suggest(args.k)

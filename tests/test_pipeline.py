@@ -144,6 +144,8 @@ def test_cli_errors_are_one_line(tmp_path, data_dir):
     assert "unknown training option 'bogus'" in result.stderr
     result = _cli("suggest", "--model", str(tmp_path / "missing.pt"), "hello")
     assert result.returncode == 1 and "model file not found" in result.stderr and "Traceback" not in result.stderr
+    result = _cli("suggest", "-k", "0", "hello")
+    assert result.returncode == 1 and result.stderr.strip() == "foretype suggest: error: -k must be at least 1, not 0"
 
 
 def test_bench_json_reports_every_length(tiny_model_path):
