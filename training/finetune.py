@@ -45,8 +45,9 @@ Forgetting general English is held off three ways, cheapest first:
 Measured (wiki_wikitext2 as the personal text, its first 80% to fine-tune, 978 KB; 2 cores):
 
 - shipped default (gpu-d10), the defaults, with the lexicon: on all of the last 20% (39,920 words),
-  KSR (exact, k=3) 49.1% -> 50.5%, top-3 29.8% -> 30.8%, bits/char 2.056 -> 1.982;
-  multigenre_gum bits/char 1.873 -> 1.875 (+0.1%); 8m46s in all, best step 360 of 511 (time budget).
+  KSR (exact, k=3) 49.2% -> 50.5%, top-3 29.8% -> 30.7%, bits/char 2.056 -> 1.982;
+  multigenre_gum bits/char 1.873 -> 1.875 (+0.1%); 6m12s in all, best step 360, stopped early at
+  540 of 717 (2026-11-29; 8m46s and the time budget on the slower machine of 2026-11-28).
   The lexicon alone gives +1.0 points, the weights alone +0.5 (docs/EXPERIMENTS.md). On the first
   1,500 words only, which finish an article begun in the first 80%: 51.2% -> 53.6%.
 - the same with lr 1e-3 (the default until 2026-11-28): 53.4% (+2.2), bits/char 1.793, multigenre_gum
