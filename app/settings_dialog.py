@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFontDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -51,7 +52,9 @@ class SettingsDialog(QDialog):
         form.addRow("", self.ghost_text)
         form.addRow("", self.auto_space)
         form.addRow("&Model:", self.model)
-        form.addRow("Model &file:", file_row)
+        file_label = QLabel("Model &file:", self)
+        file_label.setBuddy(self.model_file)  # a row of two widgets has no buddy of its own: the "&" would show
+        form.addRow(file_label, file_row)
         form.addRow("&Font:", self.font_button)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from foretype.app import window as window_module
 from foretype.app.service import load_predictor
@@ -374,6 +374,8 @@ def test_settings_dialog_changes_apply_at_once_and_persist(make_window, qtbot, t
     window = make_window(loader=lambda path: loaded.append(path) or FakePredictor())
 
     def choose(dialog: SettingsDialog) -> int:
+        shortcuts = [label for label in dialog.findChildren(QLabel) if "&" in label.text()]
+        assert len(shortcuts) == 4 and all(label.buddy() is not None for label in shortcuts)  # else "&" is drawn
         dialog.suggestions.setValue(2)
         dialog.ghost_text.setChecked(False)
         dialog.model.setCurrentIndex(dialog.model.findData("file"))
