@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 USED_BYTES = 4 * 2**20  # finetune.MAX_INPUT_BYTES (not imported: that module imports torch); a test keeps them equal
 MAX_SCANNED_FILES = 5_000  # the scan runs on the GUI thread: a huge folder is counted only this far (~40 MB read at most)
 SNIFF_BYTES = 8192  # enough of a file to tell text from binary
+SKIPPED_SHOWN = 3  # skipped files named, with the reason, under the selection
 KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
 STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes
 PHASES = {"reading": "Reading your files", "evaluating-base": "Measuring the current model", "training": "Learning",
@@ -79,41 +80,54 @@ class Selection:
     text_bytes: int  # their total size
     skipped: int  # files that are not plain text (binary, empty, other types)
     incomplete: bool  # the scan stopped at MAX_SCANNED_FILES
+    skipped_examples: tuple[Skipped, ...] = ()  # the first few skipped files, with why
 
     def usable(self) -> bool:
         return self.files > 0
 
     def describe(self) -> str:
-        """One or two lines for the dialog: how much text, how long, or why there is nothing to learn."""
+        """A few lines for the dialog: how much text, how long, what was skipped and why."""
         more = "at least " if self.incomplete else ""
-        skipped = f" ({more}{self.skipped:,} other files skipped)" if self.skipped else ""
         if not self.usable():
-            return f"No plain-text files here{skipped}. Choose .txt, .md or other text files, or folders of them."
-        files = "1 text file" if self.files == 1 and not more else f"{more}{self.files:,} text files"
-        lines = [f"{files}, {format_bytes(self.text_bytes)}{skipped}."]
-        if self.incomplete or self.text_bytes > USED_BYTES:
-            lines.append(f"Only the first {format_bytes(USED_BYTES)} of text will be used.")
-        lines.append(f"This takes about {format_duration(estimate_seconds(self.text_bytes))}; you can keep writing meanwhile.")
+            lines = ["No plain-text files here. Choose .txt, .md or other text files, or folders of them."]
+        else:
+            lines = [f"{more}{plural(self.files, 'text file')}, {format_bytes(self.text_bytes)}."]
+            if self.incomplete or self.text_bytes > USED_BYTES:
+                lines.append(f"Only the first {format_bytes(USED_BYTES)} of text will be used.")
+            lines.append(f"This takes about {format_duration(estimate_seconds(self.text_bytes))}; you can keep writing meanwhile.")
+        if self.skipped:
+            reasons = "; ".join(f"{s.path.name}: {s.reason}" for s in self.skipped_examples)
+            etc = "; …" if self.skipped > len(self.skipped_examples) else ""
+            lines.append(f"{more}{plural(self.skipped, 'other file')} skipped ({reasons}{etc}).")
         return "\n".join(lines)
 
 
 def scan_inputs(paths: Iterable[str], max_files: int = MAX_SCANNED_FILES) -> Selection:
     """Count the plain-text files and bytes the trainer would read, with the trainer's own file rules."""
-    files = text_bytes = skipped = seen = 0
-    for item in expand_inputs(paths):
-        seen += 1
+    files = text_bytes = 0
+    skipped: list[Skipped] = []
+    incomplete = False
+    for seen, item in enumerate(expand_inputs(paths), 1):
         if seen > max_files:
-            return Selection(files, text_bytes, skipped, incomplete=True)
-        if isinstance(item, Skipped) or isinstance(read_text_file(item, max_bytes=SNIFF_BYTES), Skipped):
-            skipped += 1
-            continue
-        try:
-            text_bytes += item.stat().st_size
-        except OSError:
-            skipped += 1
-            continue
-        files += 1
-    return Selection(files, text_bytes, skipped, incomplete=False)
+            incomplete = True
+            break
+        size = item if isinstance(item, Skipped) else text_file_size(item)
+        if isinstance(size, Skipped):
+            skipped.append(size)
+        else:
+            files, text_bytes = files + 1, text_bytes + size
+    return Selection(files, text_bytes, len(skipped), incomplete, tuple(skipped[:SKIPPED_SHOWN]))
+
+
+def text_file_size(path: Path) -> int | Skipped:
+    """The size of a file the trainer would read, or why it would skip it (judged from the file's start)."""
+    sniffed = read_text_file(path, max_bytes=SNIFF_BYTES)
+    if isinstance(sniffed, Skipped):
+        return sniffed
+    try:
+        return path.stat().st_size
+    except OSError as e:
+        return Skipped(path, f"cannot be read ({e.strerror or e})")
 
 
 def estimate_seconds(text_bytes: int) -> float:
@@ -128,6 +142,10 @@ def format_bytes(n: int) -> str:
             return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def format_duration(seconds: float) -> str:
@@ -414,8 +432,8 @@ class LearnDialog(QDialog):
     def _on_start(self, event: dict) -> None:
         chars = int(event.get("train_chars", 0)) + int(event.get("held_out_chars", 0))
         skipped = int(event.get("skipped_total", 0))
-        self.detail_label.setText(f"{int(event.get('files', 0)):,} files, {chars:,} characters"
-                                  + (f"; {skipped:,} files skipped" if skipped else ""))
+        self.detail_label.setText(f"{plural(int(event.get('files', 0)), 'file')}, {chars:,} characters"
+                                  + (f"; {plural(skipped, 'file')} skipped" if skipped else ""))
 
     def _on_progress(self, event: dict) -> None:
         self.phase_label.setText(PHASES.get(event.get("phase"), str(event.get("phase", ""))) + "…")

@@ -88,6 +88,7 @@ def test_scan_counts_text_files_and_skips_binary_and_empty(writing, tmp_path):
     assert (selection.files, selection.skipped, selection.incomplete) == (2, 1, False)
     assert selection.text_bytes == (writing / "letter.txt").stat().st_size + (writing / "notes.md").stat().st_size
     assert "2 text files" in selection.describe() and "about" in selection.describe()
+    assert "1 other file skipped (photo.jpg: not a plain-text file type (.jpg))." in selection.describe()
 
     binary = tmp_path / "binary"
     binary.mkdir()
@@ -95,7 +96,8 @@ def test_scan_counts_text_files_and_skips_binary_and_empty(writing, tmp_path):
     (binary / "empty.txt").write_text("")
     only_binary = scan_inputs([str(binary)])
     assert not only_binary.usable()
-    assert only_binary.describe().startswith("No plain-text files here (2 other files skipped)")
+    assert only_binary.describe() == ("No plain-text files here. Choose .txt, .md or other text files, or folders of them.\n"
+                                      "2 other files skipped (a.txt: binary (contains NUL bytes); empty.txt: empty).")
 
 
 def test_scan_of_a_huge_folder_stops_and_says_only_part_is_used(writing):
@@ -154,7 +156,7 @@ def test_learning_end_to_end_then_use_switches_to_the_personal_model_without_res
     qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
     assert dialog.progress_bar.value() == 500
     assert "42 s left" in dialog.eta_label.text()
-    assert "first 4 MB" in dialog.detail_label.text()
+    assert dialog.detail_label.text() == "2 files, 10,000 characters; 1 file skipped\nread only the first 4 MB of the input"
     text = dialog.result_label.text()
     assert "20.0%" in text and "25.0%" in text and "1.800" in text
     assert dialog.use_button.isVisible()
