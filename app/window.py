@@ -463,11 +463,16 @@ class MainWindow(QMainWindow):
 
     def forget_my_data(self) -> None:
         """Delete the personal model and an unused new one; the documents and the unsaved-text draft are the user's own."""
+        learning = self.learn_dialog is not None and self.learn_dialog.running()
+        if not (learning or personal_model_path().exists() or new_model_path().exists()):
+            QMessageBox.information(self, "Forget my data", "There is nothing to forget: Foretype has not learned from your writing.")
+            return
         answer = QMessageBox.question(
             self, "Forget my data",
             "Delete your personal model (learned from your writing) and any model being made from it now?\n\n"
             "Your documents, the autosaved copy of unsaved text and your settings are kept. "
             "Suggestions will come from the default model.",
+            defaultButton=QMessageBox.StandardButton.No,  # deleting must not be what Enter does
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
