@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPalette, QTextDocument
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPalette, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -362,6 +362,7 @@ class MainWindow(QMainWindow):
         if draft is None:
             return
         self.editor.setPlainText(draft["text"])
+        self.editor.moveCursor(QTextCursor.MoveOperation.End)  # the user was most likely writing at the end
         self.path = Path(draft["path"]) if draft["path"] else None
         self.editor.document().setModified(True)
         self._update_title()

@@ -279,6 +279,7 @@ def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, mo
     qtbot.waitUntil(lambda: draft_path().is_file() and json.loads(draft_path().read_text())["text"] == "new text")
     qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
     assert window.editor.toPlainText() == "Do not lose me"
+    assert window.editor.textCursor().position() == len("Do not lose me")  # where the writing goes on
     assert window.isWindowModified()
     assert not window.info.isVisible()
     assert not previous_draft_path().exists()
