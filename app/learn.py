@@ -87,7 +87,7 @@ class Selection:
 
     def describe(self) -> str:
         """A few lines for the dialog: how much text, how long, what was skipped and why."""
-        more = "at least " if self.incomplete else ""
+        more = "At least " if self.incomplete else ""
         if not self.usable():
             lines = ["No plain-text files here. Choose .txt, .md or other text files, or folders of them."]
         else:
@@ -98,7 +98,8 @@ class Selection:
         if self.skipped:
             reasons = "; ".join(f"{s.path.name}: {s.reason}" for s in self.skipped_examples)
             etc = "; …" if self.skipped > len(self.skipped_examples) else ""
-            lines.append(f"{more}{plural(self.skipped, 'other file')} skipped ({reasons}{etc}).")
+            noun = "other file" if self.usable() else "file"
+            lines.append(f"{more}{plural(self.skipped, noun)} skipped ({reasons}{etc}).")
         return "\n".join(lines)
 
 
@@ -267,7 +268,8 @@ class LearnDialog(QDialog):
 
     use_model = Signal(Path)
 
-    def __init__(self, base: Path | None, command: Command = finetune_command, parent: QWidget | None = None):
+    def __init__(self, base: Callable[[], Path | None], command: Command = finetune_command, parent: QWidget | None = None):
+        """``base()``: the model to start from (None: the bundled one), asked when the user clicks Start."""
         super().__init__(parent)
         self.setWindowTitle("Learn from my writing")
         self.setModal(False)
@@ -419,7 +421,7 @@ class LearnDialog(QDialog):
         self.detail_label.setText("")
         self.cancel_button.setEnabled(True)
         self.pages.setCurrentIndex(1)
-        self.trainer.start(self.command(self.base, list(self.paths), self.out))
+        self.trainer.start(self.command(self.base(), list(self.paths), self.out))
 
     def cancel(self) -> None:
         self.cancel_button.setEnabled(False)

@@ -110,7 +110,7 @@ class PredictionService(QThread):
                 log.warning("model %s failed to load: %s", candidate or "default", failures[-1])
                 if candidate is not None:
                     with QMutexLocker(self._mutex):
-                        if self.model_path == candidate:  # not if another load was asked for since
+                        if self._load is _NO_LOAD:  # a load asked for since has set model_path to its own file
                             self.model_path = None
                     self.model_failed.emit(f"{failures[-1]}. Falling back to the bundled model.")
                 continue

@@ -442,10 +442,9 @@ class MainWindow(QMainWindow):
         """Show the (non-modal) dialog; one at a time, so a second click shows the run in progress."""
         if self.learn_dialog is None:
             kwargs = {"command": command} if command else {}
-            self.learn_dialog = LearnDialog(self.service.model_path, parent=self, **kwargs)
+            # the model in use when Start is clicked: a chosen file may fail to load, or the choice change, meanwhile
+            self.learn_dialog = LearnDialog(lambda: self.service.model_path, parent=self, **kwargs)
             self.learn_dialog.use_model.connect(self.install_personal_model)
-        elif not self.learn_dialog.running():
-            self.learn_dialog.base = self.service.model_path  # the model may have changed
         self.learn_dialog.show()
         self.learn_dialog.raise_()
         self.learn_dialog.activateWindow()

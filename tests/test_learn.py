@@ -97,12 +97,13 @@ def test_scan_counts_text_files_and_skips_binary_and_empty(writing, tmp_path):
     only_binary = scan_inputs([str(binary)])
     assert not only_binary.usable()
     assert only_binary.describe() == ("No plain-text files here. Choose .txt, .md or other text files, or folders of them.\n"
-                                      "2 other files skipped (a.txt: binary (contains NUL bytes); empty.txt: empty).")
+                                      "2 files skipped (a.txt: binary (contains NUL bytes); empty.txt: empty).")
 
 
 def test_scan_of_a_huge_folder_stops_and_says_only_part_is_used(writing):
     selection = scan_inputs([str(writing)], max_files=1)
     assert selection.incomplete and selection.files == 1
+    assert selection.describe().startswith("At least 1 text file")
     assert "Only the first 4.0 MB of text will be used" in selection.describe()
 
 
@@ -223,13 +224,13 @@ def test_learning_starts_from_the_model_in_use_not_one_that_failed_to_load(make_
         return FakePredictor()
 
     window = make_window(loader=loader, model=str(tmp_path / "mine.pt"))
-    assert window.open_learn_dialog(command=fake_command("ok")).base == tmp_path / "mine.pt"
-    window.learn_dialog.close()
-
+    dialog = window.open_learn_dialog(command=fake_command("ok"))  # left open while the model changes
+    assert dialog.base() == tmp_path / "mine.pt"
     with qtbot.waitSignals([window.service.model_failed, window.service.model_ready], timeout=10000):
         window.service.load_model(tmp_path / "broken.pt")
-    start_learning(qtbot, window, "ok", fake_command, [writing])
-    assert fake_command.calls[-1][0] is None  # the bundled model it fell back to, not broken.pt
+    dialog.add_paths([str(writing)])
+    dialog.start_button.click()
+    assert fake_command.calls[-1][0] is None  # the bundled model it fell back to, not broken.pt or mine.pt
 
 
 def test_a_trainer_that_cannot_start_is_reported(make_window, qtbot, writing, tmp_path):
