@@ -52,7 +52,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.ghost_text)
         form.addRow("", self.auto_space)
         form.addRow("&Model:", self.model)
-        file_label = QLabel("Model &file:", self)
+        file_label = QLabel("Model f&ile:", self)
         file_label.setBuddy(self.model_file)  # a row of two widgets has no buddy of its own: the "&" would show
         form.addRow(file_label, file_row)
         form.addRow("&Font:", self.font_button)

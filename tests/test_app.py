@@ -151,7 +151,7 @@ def test_backspace_after_other_typing_deletes_one_character(make_window, qtbot):
     assert window.editor.toPlainText() == "hela "
 
 
-def test_punctuation_or_a_space_after_an_accepted_word_takes_the_place_of_its_space(make_window, qtbot):
+def test_punctuation_after_an_accepted_word_takes_its_space_and_a_typed_space_is_absorbed(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "hel")
     type_text(qtbot, window, ",")
@@ -159,11 +159,11 @@ def test_punctuation_or_a_space_after_an_accepted_word_takes_the_place_of_its_sp
     type_text(qtbot, window, "x.")  # not after an accepted word: typed as is
     assert window.editor.toPlainText() == "hela, x."
     type_then_press(qtbot, window, " wo")
-    type_text(qtbot, window, " y")  # habit: a space after the accepted word is absorbed
-    assert window.editor.toPlainText() == "hela, x. woa y"
+    type_text(qtbot, window, "  y")  # habit: a space after the accepted word is absorbed, a second one is the user's
+    assert window.editor.toPlainText() == "hela, x. woa  y"
     type_then_press(qtbot, window, " ze")
     type_text(qtbot, window, ".  z")  # after the punctuation's own space too; a second space is the user's
-    assert window.editor.toPlainText() == "hela, x. woa y zea.  z"
+    assert window.editor.toPlainText() == "hela, x. woa  y zea.  z"
 
 
 def test_backspace_over_a_selection_deletes_the_selection_not_the_acceptance(make_window, qtbot):
@@ -377,6 +377,8 @@ def test_settings_dialog_changes_apply_at_once_and_persist(make_window, qtbot, t
     def choose(dialog: SettingsDialog) -> int:
         shortcuts = [label for label in dialog.findChildren(QLabel) if "&" in label.text()]
         assert len(shortcuts) == 4 and all(label.buddy() is not None for label in shortcuts)  # else "&" is drawn
+        letters = [label.text()[label.text().index("&") + 1].lower() for label in shortcuts]
+        assert len(set(letters)) == len(letters)  # each Alt+letter goes to one field
         dialog.suggestions.setValue(2)
         dialog.ghost_text.setChecked(False)
         dialog.model.setCurrentIndex(dialog.model.findData("file"))
