@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,9 +101,17 @@ def load_model_file(path: str | os.PathLike) -> LoadedModel:
 
 def _unreadable(path: Path, error: Exception) -> ModelFileError:
     """Why torch.load failed, in the user's terms rather than the unpickler's."""
-    with open(path, "rb") as f:
-        is_zip = f.read(4) == ZIP_MAGIC
-    if not is_zip:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(ZIP_MAGIC))
+        names = zipfile.ZipFile(path).namelist() if head == ZIP_MAGIC else []
+    except zipfile.BadZipFile:  # a zip cut short: a copy or a save that did not finish
+        return ModelFileError(f"{path} is damaged or incomplete: it cannot be read as a model file")
+    except OSError as e:
+        return ModelFileError(f"{path} cannot be read ({e.strerror or e})")
+    if not head:
+        return ModelFileError(f"{path} is empty")
+    if not any(name.endswith("/data.pkl") for name in names):  # not what torch.save writes: another kind of file
         return ModelFileError(f"{path} is not a Foretype model file")
     if isinstance(error, pickle.UnpicklingError):  # weights_only met a class or a call: never one of ours
         return ModelFileError(f"{path} is not a Foretype model file: it holds Python objects, which are not loaded")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import re
+import zipfile
 
 import pytest
 import torch
@@ -196,7 +198,16 @@ def test_missing_and_garbage_files_fail_clearly(tmp_path):
         load_model_file(tmp_path / "nope.pt")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"\x00\x01 not a model" * 100)
-    with pytest.raises(ModelFileError, match=f"^{garbage} is not a Foretype model file$"):
+    with pytest.raises(ModelFileError, match=f"^{re.escape(str(garbage))} is not a Foretype model file$"):
         load_model_file(garbage)
-    with pytest.raises(ModelFileError, match=f"^{tmp_path} is a folder, not a model file$"):
+    other_zip = tmp_path / "notes.docx"
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(ModelFileError, match=f"^{re.escape(str(other_zip))} is not a Foretype model file$"):
+        load_model_file(other_zip)
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelFileError, match=f"^{re.escape(str(empty))} is empty$"):
+        load_model_file(empty)
+    with pytest.raises(ModelFileError, match=f"^{re.escape(str(tmp_path))} is a folder, not a model file$"):
         load_model_file(tmp_path)
