@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QPainter, QPalette, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit
+
+# An invisible character property that alternates from word to word. Qt merges all contiguous typing
+# into one undo step (Ctrl+Z removed a whole sentence); it never merges text of different formats.
+UNDO_STEP = QTextFormat.Property.UserProperty + 1
 
 
 class Editor(QPlainTextEdit):
@@ -13,8 +17,28 @@ class Editor(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setTabChangesFocus(False)
         self.document().setDocumentMargin(10)
-        self.document().setModified(False)  # setting the margin marks the document modified: a new window has no changes
+        # setting the margin is an undoable edit: a new window has no changes and nothing to undo
+        self.document().clearUndoRedoStacks()
+        self.document().setModified(False)
         self.setPlaceholderText("Start typing; suggestions appear below. Tab accepts the first.")
+
+    def keyPressEvent(self, event) -> None:
+        if self._starts_word(event.text()):
+            self.start_undo_step()
+        super().keyPressEvent(event)
+
+    def start_undo_step(self) -> None:
+        """What is typed from here on is undone on its own, not merged with the text before it."""
+        char_format = self.currentCharFormat()
+        char_format.setProperty(UNDO_STEP, not char_format.boolProperty(UNDO_STEP))
+        self.setCurrentCharFormat(char_format)
+
+    def _starts_word(self, text: str) -> bool:
+        """A printable character typed after whitespace (or at the start): Ctrl+Z then undoes word by word."""
+        if not text or text.isspace() or not text.isprintable():
+            return False
+        position = self.textCursor().position()
+        return position == 0 or self.document().characterAt(position - 1).isspace()
 
     def ghost_text(self) -> str:
         return self._ghost_text

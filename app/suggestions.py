@@ -124,7 +124,9 @@ class SuggestionController(QObject):
             insert = insert[:-1]
         start = cursor.position()
         with self._own_edit():
+            cursor.beginEditBlock()  # its own undo step: Ctrl+Z takes back the accepted text, not what was typed before
             cursor.insertText(insert)
+            cursor.endEditBlock()
             self._acceptance = Acceptance(start, cursor.position())
             if space_wanted and next_char == " ":  # step over the space that is already there
                 cursor.movePosition(QTextCursor.MoveOperation.NextCharacter)

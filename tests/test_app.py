@@ -143,6 +143,18 @@ def test_backspace_right_after_accepting_undoes_the_acceptance(make_window, qtbo
     assert window.controller.accepted_chars == 0
 
 
+def test_undo_takes_back_an_accepted_word_then_word_by_word(make_window, qtbot):
+    window = make_window()
+    type_then_press(qtbot, window, "Thank you Qu")
+    type_text(qtbot, window, "more words")
+    assert window.editor.toPlainText() == "Thank you Qua more words"
+    undone = []
+    while window.editor.document().isUndoAvailable():
+        window.editor.undo()
+        undone.append(window.editor.toPlainText())
+    assert undone == ["Thank you Qua more ", "Thank you Qua ", "Thank you Qu", "Thank you ", "Thank ", ""]
+
+
 def test_backspace_after_other_typing_deletes_one_character(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "hel")
@@ -184,6 +196,7 @@ def test_a_new_window_has_no_unsaved_changes(make_window):
     window = make_window()
     assert not window.editor.document().isModified()
     assert not window.isWindowModified()
+    assert not window.editor.document().isUndoAvailable()
 
 
 def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(make_window, qtbot):
