@@ -20,6 +20,7 @@ from .settings import Settings
 from .suggestion_bar import ACCEPT_MODIFIER, SuggestionBar
 
 SMART_PUNCTUATION = ".,;:!?"  # typed right after an auto-inserted space, it takes the space's place
+WORD_JOINERS = "'\u2019-"  # inside words: "don't", "well-known"
 SPACE = " "  # typed right after an auto-inserted space, it is absorbed: habit must not make a double space
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 
@@ -90,7 +91,11 @@ class SuggestionController(QObject):
         self._send_request()
 
     def _send_request(self) -> None:
-        self.service.request(self.seq, text_before(self.editor.textCursor()), self.settings.suggestions)
+        cursor = self.editor.textCursor()
+        if self._before_word_character(cursor):  # "carefu|lly": a completion would give "carefully lly"
+            self.show([])
+            return
+        self.service.request(self.seq, text_before(cursor), self.settings.suggestions)
 
     def show(self, suggestions: list) -> None:
         self.suggestions = suggestions
@@ -224,6 +229,11 @@ class SuggestionController(QObject):
         if self.editor.document().isEmpty():
             return ""
         return self.suggestions[0].insert.rstrip(" ")
+
+    def _before_word_character(self, cursor: QTextCursor) -> bool:
+        """The cursor is inside a word or right before one: suggesting there would split or push the word."""
+        after = self._char_after(cursor)
+        return after != "" and (after.isalnum() or after in WORD_JOINERS)
 
     def _char_after(self, cursor: QTextCursor) -> str:
         """The character after the cursor on its line; "" at a line's end, where a space is still wanted."""

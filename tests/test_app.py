@@ -216,6 +216,24 @@ def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(mak
     assert window.editor.toPlainText() == "woa"
 
 
+def test_no_suggestions_inside_or_right_before_a_word(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "we have carefully")
+    wait_words(qtbot, window, ["carefullya", "carefullyb", "carefullyc"])
+    for position in (len("we have carefu"), len("we have ")):  # inside "carefully", and right before it
+        cursor = window.editor.textCursor()
+        cursor.setPosition(position)
+        window.editor.setTextCursor(cursor)
+        qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
+        assert window.bar.words() == [] and window.editor.ghost_text() == ""
+        qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # nothing to accept: the key types a tab
+        assert window.editor.toPlainText().replace("\t", "") == "we have carefully"
+        window.editor.undo()
+    cursor.setPosition(len("we have"))
+    window.editor.setTextCursor(cursor)
+    wait_words(qtbot, window, ["havea", "haveb", "havec"])  # before a space, as at a word's end
+
+
 def test_escape_hides_the_suggestions_until_the_next_keystroke(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "hel", Qt.Key.Key_Escape)
