@@ -87,11 +87,13 @@ class FindBar(QWidget):
         self.editor = editor
         self.field = QLineEdit(self, placeholderText="Find")
         self.field.textEdited.connect(lambda: self.find(from_start=True))
+        self.status = QLabel(self)  # "Not found"
         close = QPushButton("Close", self)
         close.clicked.connect(self.close_bar)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.field, 1)
+        layout.addWidget(self.status)
         layout.addWidget(close)
         self.hide()
 
@@ -116,13 +118,15 @@ class FindBar(QWidget):
         self.find()
 
     def find(self, backward: bool = False, from_start: bool = False) -> bool:
-        """Select the next match; wrap around the document once. False if there is none."""
+        """Select the next match, wrapping around the document once; with none, leave the cursor where it was."""
         text = self.field.text()
+        self.status.clear()
         if not text:
             return False
         flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
+        before = self.editor.textCursor()
         if from_start:
-            cursor = self.editor.textCursor()
+            cursor = QTextCursor(before)
             cursor.setPosition(cursor.selectionStart())
             self.editor.setTextCursor(cursor)
         if self.editor.find(text, flags):
@@ -130,7 +134,11 @@ class FindBar(QWidget):
         cursor = self.editor.textCursor()
         cursor.movePosition(cursor.MoveOperation.End if backward else cursor.MoveOperation.Start)
         self.editor.setTextCursor(cursor)
-        return self.editor.find(text, flags)
+        if self.editor.find(text, flags):
+            return True
+        self.editor.setTextCursor(before)
+        self.status.setText("Not found")
+        return False
 
 
 class MainWindow(QMainWindow):

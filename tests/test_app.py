@@ -439,6 +439,13 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     assert window.editor.textCursor().selectionStart() == 0
     qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # back, wrapping
     assert window.editor.textCursor().selectionStart() == 8
+    window.find_bar.field.clear()
+    qtbot.keyClicks(window.find_bar.field, "zebra")  # no match: the cursor stays, and the bar says so
+    assert window.editor.textCursor().position() == len("one two one")
+    assert window.find_bar.status.text() == "Not found"
+    window.find_bar.field.clear()
+    qtbot.keyClicks(window.find_bar.field, "two")
+    assert window.editor.textCursor().selectedText() == "two" and window.find_bar.status.text() == ""
     qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Escape)
     assert not window.find_bar.isVisible()
     size = window.editor.font().pointSize()
