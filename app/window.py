@@ -36,7 +36,8 @@ from .suggestions import SuggestionController
 
 log = logging.getLogger(__name__)
 
-FILE_FILTER = "Text (*.txt *.md);;All files (*)"
+TEXT_FILTER = "Text (*.txt *.md)"
+FILE_FILTER = f"{TEXT_FILTER};;All files (*)"
 AUTOSAVE_MS = 3000
 ICON = Path(__file__).parent / "assets" / "foretype.png"
 
@@ -281,8 +282,17 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         start = str(self.path or Path.home() / "untitled.txt")
-        path, _ = QFileDialog.getSaveFileName(self, "Save As", start, FILE_FILTER)
-        return self.save_to(Path(path)) if path else False
+        chosen, chosen_filter = QFileDialog.getSaveFileName(self, "Save As", start, FILE_FILTER)
+        if not chosen:
+            return False
+        path = Path(chosen)
+        # "letter2" becomes letter2.txt, which Open's filter shows
+        if not path.suffix and chosen_filter == TEXT_FILTER:
+            path = path.with_suffix(".txt")
+            if path.exists() and QMessageBox.question(self, "Save As", f"{path.name} already exists. Replace it?",
+                                                      defaultButton=QMessageBox.StandardButton.No) != QMessageBox.StandardButton.Yes:
+                return False  # the dialog asked about "letter2", not about this file
+        return self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
         try:  # an existing file keeps its permissions (the temporary file is private)
@@ -293,6 +303,7 @@ class MainWindow(QMainWindow):
             return False
         self.path = path
         self.editor.document().setModified(False)
+        self._update_title()  # Save As of an unmodified document changes the name, not the modified flag
         self._remember(path)
         self._discard_draft()
         self.statusBar().showMessage(f"Saved {path}", 3000)

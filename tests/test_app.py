@@ -8,8 +8,8 @@ import sys
 import threading
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
 
 from foretype.app import window as window_module
 from foretype.app.service import load_predictor
@@ -337,6 +337,25 @@ def test_a_saved_document_leaves_no_draft(make_window, qtbot, tmp_path, monkeypa
     assert not draft_path().exists()
 
 
+def test_save_as_renames_the_window_and_adds_txt_to_a_bare_name(make_window, qtbot, tmp_path, monkeypatch):
+    chosen = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / chosen[-1]), window_module.TEXT_FILTER))
+    window = make_window()
+    type_text(qtbot, window, "Dear Anna")
+    chosen.append("letter.txt")
+    assert window.save_as() and window.windowTitle().startswith("letter.txt")
+    chosen.append("letter2")
+    assert window.save_as()
+    assert (tmp_path / "letter2.txt").read_text() == "Dear Anna"
+    assert window.windowTitle().startswith("letter2.txt") and not window.isWindowModified()
+
+    (tmp_path / "kept.txt").write_text("someone else's")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    chosen.append("kept")  # the dialog did not ask about kept.txt: Save As does, and No keeps it
+    assert not window.save_as()
+    assert (tmp_path / "kept.txt").read_text() == "someone else's"
+
+
 def test_a_broken_model_file_gives_a_message_and_falls_back_to_the_default(qtbot, tmp_path, tiny_model_path):
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a model")
@@ -456,9 +475,6 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
 
 def test_run_opens_the_file_loads_the_model_and_returns_when_the_window_closes(qtbot, tmp_path, tiny_model_path):
     from argparse import Namespace
-
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
     from foretype.app.main import run
 
