@@ -11,6 +11,9 @@ import argparse
 import importlib
 import logging
 import sys
+from pathlib import Path
+
+from foretype.training.textfiles import TEXT_SUFFIXES
 
 # subcommand -> module with run(args) -> int
 COMMANDS = {
@@ -82,8 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def opens_a_file(argv: list[str]) -> bool:
+    """`foretype letter.txt` means `foretype app letter.txt`, as `foretype` alone means `foretype app`.
+
+    Only for an existing file or a text file's name, so that a mistyped command is still an error.
+    """
+    if not argv or argv[0] in COMMANDS or argv[0].startswith("-"):
+        return False
+    path = Path(argv[0])
+    return path.is_file() or path.suffix.lower() in TEXT_SUFFIXES - {""}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if opens_a_file(argv):
+        argv = ["app", *argv]
     args, extra = parser.parse_known_args(argv)
     command = args.command or "app"
     if command == "train":

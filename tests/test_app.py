@@ -413,6 +413,15 @@ def test_settings_round_trip_and_broken_files_give_defaults(tmp_path):
     assert Settings().model_path() is None  # no personal model yet: the bundled one
 
 
+def test_foretype_with_a_file_opens_it_in_the_app_and_a_mistyped_command_stays_an_error(tmp_path):
+    from foretype.app.cli import opens_a_file
+
+    (tmp_path / "README").write_text("notes")
+    assert opens_a_file(["letter.txt"]) and opens_a_file(["new-notes.md"])  # a text file's name, even a new one
+    assert opens_a_file([str(tmp_path / "README")])  # an existing file of any name
+    assert not opens_a_file(["sugest", "hello"]) and not opens_a_file(["suggest", "a.txt"]) and not opens_a_file(["--help"])
+
+
 def test_the_app_module_imports_without_torch():
     code = "import sys, foretype.app.main; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
