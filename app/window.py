@@ -503,10 +503,11 @@ class MainWindow(QMainWindow):
                 path.unlink(missing_ok=True)
             except OSError as e:
                 failed.append(f"{path}: {e.strerror or e}")
+        self.service.load_model(self.settings.model_path(self.model_override))
         if failed:
             self.info.show_message("Could not delete " + "; ".join(failed))
-        self.service.load_model(self.settings.model_path(self.model_override))
-        self.statusBar().showMessage("Your personal model was deleted", 5000)
+        else:  # a box, not the status bar: the model's "Loaded" message replaced that at once
+            QMessageBox.information(self, "Forget my data", "Your personal model was deleted. Suggestions now come from the default model.")
 
     def zoom(self, steps: int) -> None:
         font = self.editor.font()

@@ -262,14 +262,15 @@ def test_reset_loads_the_default_model_and_forget_deletes_the_personal_one(make_
 
     window.switch_model("personal")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
     qtbot.waitUntil(lambda: loaded[-1] == personal_model_path(), timeout=10000)
     with qtbot.waitSignal(window.service.model_ready, timeout=10000):
         window.forget_my_data()
     assert not personal_model_path().exists() and not new_model_path().exists()
     assert loaded[-1] is None
+    assert told == ["Your personal model was deleted. Suggestions now come from the default model."]
 
-    told = []
-    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("asked to delete what does not exist"))
     window.forget_my_data()
-    assert "nothing to forget" in told[0]
+    assert "nothing to forget" in told[-1]
