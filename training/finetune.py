@@ -586,4 +586,5 @@ def run(args) -> int:
           f"next-word top-3 {b['top3']:.1%} -> {a['top3']:.1%}, {b['bpc']:.3f} -> {a['bpc']:.3f} bits/char; "
           f"{result['steps']} steps ({STOPPED[result['stopped']]}), "
           f"kept step {result['best_step']}, {result['seconds']:.0f} s -> {args.out}")
+    print(f"use it with: foretype app --model {args.out}")
     return 0
