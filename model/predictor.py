@@ -340,9 +340,9 @@ class Predictor:
         # made-up words are dropped after the search, not inside it: there it would spell ever longer words to find
         # k real ones (p99 per keystroke 35 -> 124 ms on the dev files)
         searched = {w: s for w, s in self._search(spell, typed, k).items() if self._may_offer(w)}
-        words = self.recency.mix(searched, typed, previous)
+        words = self.recency.mix(searched, typed, previous, self._in_vocabulary)
         if self.lexicon:
-            words = self.lexicon.mix(words, typed, previous)
+            words = self.lexicon.mix(words, typed, previous, self._in_vocabulary)
         if kind == "prediction" and sentence_start:
             capitalised: dict[str, float] = {}
             for w, s in words.items():
@@ -434,6 +434,9 @@ class Predictor:
                 return stepped  # all stepped, in order
         kept = [self._rows[path] for path in paths]
         return Rows(*(torch.cat(field, dim=1 if field[0].dim() == 3 else 0) for field in zip(*kept)))
+
+    def _in_vocabulary(self, word: str) -> bool:
+        return self.vocabulary is not None and word in self.vocabulary
 
     def _may_offer(self, word: str) -> bool:
         """A real word: known from the training text, or typed in this document or the user's own writing.

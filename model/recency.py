@@ -26,7 +26,7 @@ import itertools
 import math
 import re
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -72,19 +72,31 @@ class WordCounts:
         self._words: Counter[str] = Counter()
         self._followers: dict[str, Counter[str]] = {}  # word -> counts of the words right after it
 
-    def mix(self, words: dict[str, float], typed: str, previous: str | None) -> dict[str, float]:
+    def mix(self, words: dict[str, float], typed: str, previous: str | None,
+            known: Callable[[str], bool] = lambda word: False) -> dict[str, float]:
         """Mix the counts into ``words`` (word -> natural-log probability from the model).
 
         ``typed`` is the typed part of the word; ``previous`` the word before it when a space
         separates them (the pair statistics apply), else None. Counted words missing from
         ``words`` get the counts' share alone, a lower bound of their mixed probability.
+        ``known(word)``: the model's vocabulary has ``word`` (see `_matching`).
         """
         if typed and self._words:
-            words = _mixed(words, self._starting(self._words, typed), self._total(self._words), self.word_weight)
+            words = _mixed(words, self._matching(self._words, typed, known), self._total(self._words), self.word_weight)
         if previous in self._followers:
             follows = self._followers[previous]
-            words = _mixed(words, self._starting(follows, typed), self._total(follows), self.pair_weight)
+            words = _mixed(words, self._matching(follows, typed, known), self._total(follows), self.pair_weight)
         return words
+
+    def _matching(self, counts: Counter[str], typed: str, known: Callable[[str], bool]) -> Iterator[tuple[str, int]]:
+        """The counted words that start with ``typed``. A capitalised ``typed`` also gets the lower-case words
+        the model does not know, capitalised ("Zor" after "a zorblax": "Zorblax"). For all words this
+        cost 0.1 point of keystroke savings on wiki text; for unknown ones it gains 0-0.06 (EXPERIMENTS)."""
+        yield from self._starting(counts, typed)
+        if typed[:1].isupper():
+            for w, n in self._starting(counts, typed[0].lower() + typed[1:]):
+                if not known(w):
+                    yield w[0].upper() + w[1:], n
 
     def __contains__(self, word: str) -> bool:
         return word in self._words

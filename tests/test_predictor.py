@@ -149,6 +149,8 @@ def test_a_name_used_earlier_in_the_document_is_offered_from_its_first_letter(lo
     assert "Zorblax" not in [s.word for s in without.suggest(3)]
     with_cache.set_text("A new text. Then Z")  # the cache holds the text before the cursor, nothing older
     assert "Zorblax" not in [s.word for s in with_cache.suggest(3)]
+    with_cache.set_text("We flew in a zorblax yesterday. Zor")  # at a sentence start, capitalised
+    assert with_cache.suggest(1)[0].word == "Zorblax"
 
 
 def test_the_users_own_words_are_offered_from_the_lexicon_of_their_writing(loaded):

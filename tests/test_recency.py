@@ -46,6 +46,11 @@ def test_pairs_and_words_mix_in_as_probabilities():
     assert cache.mix({"Smith": math.log(0.5)}, "", previous=None) == {"Smith": math.log(0.5)}
     completed = cache.mix({}, "Zo", previous=None)  # 2 of the 7 recent words are "Zorblax"
     assert math.isclose(math.exp(completed["Zorblax"]), 0.5 * 2 / 7)
+    capitalised = cache.mix({}, "Ca", previous=None)  # "came" at a sentence start
+    assert capitalised.keys() == {"Came"} and math.isclose(math.exp(capitalised["Came"]), 0.5 * 1 / 7)
+    known = cache.mix({"Came": math.log(0.2)}, "Ca", previous=None, known=lambda w: w == "came")  # the model's own word
+    assert known.keys() == {"Came"} and math.isclose(math.exp(known["Came"]), 0.5 * 0.2)  # is not counted again
+    assert cache.mix({}, "an", previous=None) == {}  # a lower-case prefix stays lower-case: no "anna"
 
 
 def test_a_lexicon_counts_each_text_as_the_cache_would_and_survives_its_payload():
