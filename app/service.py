@@ -99,7 +99,7 @@ class PredictionService(QThread):
         """Load ``path``; if it fails, say why and load the bundled model; if that fails too, run without one."""
         failures: list[str] = []
         for candidate in (path, None) if path is not None else (None,):
-            self.model_loading.emit(str(candidate) if candidate else "the bundled model")
+            self.model_loading.emit(str(candidate) if candidate else "the default model")
             started = time.perf_counter()
             try:
                 self._predictor = self._loader(candidate)
@@ -112,7 +112,7 @@ class PredictionService(QThread):
                     with QMutexLocker(self._mutex):
                         if self._load is _NO_LOAD:  # a load asked for since has set model_path to its own file
                             self.model_path = None
-                    self.model_failed.emit(f"{failures[-1]}. Falling back to the bundled model.")
+                    self.model_failed.emit(f"{failures[-1]}. Falling back to the default model.")
                 continue
             name = getattr(self._predictor, "name", "model")
             log.info("model %s loaded in %.2f s", name, time.perf_counter() - started)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from .settings import MODEL_CHOICES, Settings, personal_model_path
 
-MODEL_LABELS = {"default": "Bundled model", "personal": "Personal model (if made, else bundled)", "file": "Model file…"}
+MODEL_LABELS = {"default": "Default model (bundled)", "personal": "Personal model (if made, else the default)", "file": "Model file…"}
 
 
 class SettingsDialog(QDialog):

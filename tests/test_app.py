@@ -366,7 +366,7 @@ def test_a_broken_model_file_gives_a_message_and_falls_back_to_the_default(qtbot
     with qtbot.waitSignals([window.service.model_failed, window.service.model_ready], timeout=20000):
         window.start()
     assert window.info.isVisible()
-    assert "broken.pt" in window.info.label.text() and "Falling back to the bundled model" in window.info.label.text()
+    assert "broken.pt" in window.info.label.text() and "Falling back to the default model" in window.info.label.text()
     assert window.model_label.text() == f"Model: {tiny_model_path.stem}"
     type_text(qtbot, window, "I like the ")
     qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=10000)
