@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
 
         model_menu = self.menuBar().addMenu("&Model")
         action(model_menu, "&Learn from My Writing…", lambda: self.open_learn_dialog())  # not triggered's bool
-        action(model_menu, "&Reset to the Default Model", lambda: self.switch_model("default"))
+        self.reset_action = action(model_menu, "&Reset to the Default Model", lambda: self.switch_model("default"))
         model_menu.addSeparator()
         action(model_menu, "&Forget My Data…", self.forget_my_data)
 
@@ -413,6 +413,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loading {what}…")
 
     def _on_model_ready(self, name: str) -> None:
+        # not while the default is the choice; still after a chosen file failed, so the choice can be reset
+        self.reset_action.setEnabled(self.settings.model_path(self.model_override) is not None)
         self.model_label.setText(f"Model: {name}")
         self.statusBar().showMessage(f"Loaded {name}", 3000)
 

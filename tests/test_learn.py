@@ -250,9 +250,11 @@ def test_reset_loads_the_default_model_and_forget_deletes_the_personal_one(make_
     window = make_window(loader=lambda path: loaded.append(path) or FakePredictor())
     assert loaded[-1] == personal_model_path()
 
+    assert window.reset_action.isEnabled()
     with qtbot.waitSignal(window.service.model_ready, timeout=10000):
         window.switch_model("default")
     assert loaded[-1] is None and Settings.load().model == "default"
+    assert not window.reset_action.isEnabled()  # nothing to reset to
     assert personal_model_path().exists()  # reset does not delete
 
     asked = []
