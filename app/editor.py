@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QPainter, QPalette, QTextFormat
+from PySide6.QtGui import QPainter, QPalette, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
 # An invisible character property that alternates from word to word. Qt merges all contiguous typing
@@ -29,16 +29,18 @@ class Editor(QPlainTextEdit):
 
     def start_undo_step(self) -> None:
         """What is typed from here on is undone on its own, not merged with the text before it."""
+        before = QTextCursor(self.document())
+        before.setPosition(self.textCursor().position())  # a plain cursor's format is the character before it
         char_format = self.currentCharFormat()
-        char_format.setProperty(UNDO_STEP, not char_format.boolProperty(UNDO_STEP))
+        char_format.setProperty(UNDO_STEP, not before.charFormat().boolProperty(UNDO_STEP))
         self.setCurrentCharFormat(char_format)
 
     def _starts_word(self, text: str) -> bool:
         """A printable character typed after whitespace (or at the start): Ctrl+Z then undoes word by word."""
-        if not text or text.isspace() or not text.isprintable():
-            return False
-        position = self.textCursor().position()
-        return position == 0 or self.document().characterAt(position - 1).isspace()
+        cursor = self.textCursor()
+        if not text or text.isspace() or not text.isprintable() or cursor.hasSelection():
+            return False  # typing over a selection is its own undo step already
+        return cursor.position() == 0 or self.document().characterAt(cursor.position() - 1).isspace()
 
     def ghost_text(self) -> str:
         return self._ghost_text

@@ -124,7 +124,8 @@ class SuggestionController(QObject):
         cursor = self.editor.textCursor()
         cursor.clearSelection()
         next_char = self._char_after(cursor)
-        space_wanted = insert.endswith(" ") and self.settings.auto_space
+        before_punctuation = next_char != "" and next_char in SMART_PUNCTUATION  # "the ca|, and": no space before ","
+        space_wanted = insert.endswith(" ") and self.settings.auto_space and not before_punctuation
         if insert.endswith(" ") and (not space_wanted or next_char.isspace()):
             insert = insert[:-1]
         start = cursor.position()
@@ -136,6 +137,7 @@ class SuggestionController(QObject):
             if space_wanted and next_char == " ":  # step over the space that is already there
                 cursor.movePosition(QTextCursor.MoveOperation.NextCharacter)
             self.editor.setTextCursor(cursor)
+            self.editor.start_undo_step()  # what is typed next, even with no space between, is undone apart
         self._auto_space_end = cursor.position() if space_wanted else None
         self.accepted_chars += len(insert)
         self.stats_changed.emit()
@@ -233,7 +235,9 @@ class SuggestionController(QObject):
     def _before_word_character(self, cursor: QTextCursor) -> bool:
         """The cursor is inside a word or right before one: suggesting there would split or push the word."""
         after = self._char_after(cursor)
-        return after != "" and (after.isalnum() or after in WORD_JOINERS)
+        if after in WORD_JOINERS and after:  # "ca|'s" is inside a word; "'the ca|'" ends a quotation
+            after = self.editor.document().characterAt(cursor.position() + 1)
+        return after.isalnum()
 
     def _char_after(self, cursor: QTextCursor) -> str:
         """The character after the cursor on its line; "" at a line's end, where a space is still wanted."""

@@ -155,6 +155,25 @@ def test_undo_takes_back_an_accepted_word_then_word_by_word(make_window, qtbot):
     assert undone == ["Thank you Qua more ", "Thank you Qua ", "Thank you Qu", "Thank you ", "Thank ", ""]
 
 
+def test_typing_over_a_selection_is_one_undo_step(make_window, qtbot):
+    window = make_window()
+    window.editor.setPlainText("saved text\n")
+    window.editor.document().setModified(False)
+    window.editor.selectAll()
+    type_text(qtbot, window, "Z")
+    window.editor.undo()
+    assert window.editor.toPlainText() == "saved text\n" and not window.editor.document().isModified()
+
+
+def test_an_accepted_word_is_its_own_undo_step_without_auto_space(make_window, qtbot):
+    window = make_window(settings=Settings(auto_space=False))
+    type_then_press(qtbot, window, "Qu")
+    type_text(qtbot, window, "s")
+    assert window.editor.toPlainText() == "Quas"
+    window.editor.undo()
+    assert window.editor.toPlainText() == "Qua"
+
+
 def test_backspace_after_other_typing_deletes_one_character(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "hel")
@@ -210,6 +229,13 @@ def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(mak
     assert window.editor.toPlainText() == "hela world"
     assert window.editor.textCursor().position() == len("hela ")
 
+    window.editor.setPlainText("the ca, and")
+    cursor.setPosition(len("the ca"))
+    window.editor.setTextCursor(cursor)
+    wait_words(qtbot, window, ["caa", "cab", "cac"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "the caa, and"  # no space before the comma that follows
+
     window.settings.auto_space = False
     window.editor.setPlainText("")
     type_then_press(qtbot, window, "wo")
@@ -232,6 +258,12 @@ def test_no_suggestions_inside_or_right_before_a_word(make_window, qtbot):
     cursor.setPosition(len("we have"))
     window.editor.setTextCursor(cursor)
     wait_words(qtbot, window, ["havea", "haveb", "havec"])  # before a space, as at a word's end
+    window.editor.setPlainText("I said 'the ca' and the cat's")
+    for text_before, words in (("I said 'the ca", ["caa", "cab", "cac"]), ("I said 'the ca' and the ca", [])):
+        cursor.setPosition(len(text_before))  # before a closing quote a word ends; before "'s" it goes on
+        window.editor.setTextCursor(cursor)
+        qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
+        assert window.bar.words() == words
 
 
 def test_escape_hides_the_suggestions_until_the_next_keystroke(make_window, qtbot):
