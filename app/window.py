@@ -36,7 +36,8 @@ from .suggestions import SuggestionController
 
 log = logging.getLogger(__name__)
 
-TEXT_FILTER = "Text (*.txt *.md)"
+TEXT_FILE_SUFFIXES = (".txt", ".md")
+TEXT_FILTER = f"Text ({' '.join('*' + suffix for suffix in TEXT_FILE_SUFFIXES)})"
 FILE_FILTER = f"{TEXT_FILTER};;All files (*)"
 AUTOSAVE_MS = 3000
 ICON = Path(__file__).parent / "assets" / "foretype.png"
@@ -99,6 +100,7 @@ class FindBar(QWidget):
         self.hide()
 
     def open_bar(self) -> None:
+        self.status.clear()  # about the last search, which the text may answer differently now
         self.show()
         self.field.setFocus()
         self.field.selectAll()
@@ -119,27 +121,26 @@ class FindBar(QWidget):
         self.find()
 
     def find(self, backward: bool = False, from_start: bool = False) -> bool:
-        """Select the next match, wrapping around the document once; with none, leave the cursor where it was."""
+        """Select the next match, wrapping around the document once; with none, the cursor and view stay."""
         text = self.field.text()
         self.status.clear()
         if not text:
             return False
         flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
-        before = self.editor.textCursor()
-        if from_start:
-            cursor = QTextCursor(before)
-            cursor.setPosition(cursor.selectionStart())
-            self.editor.setTextCursor(cursor)
-        if self.editor.find(text, flags):
-            return True
-        cursor = self.editor.textCursor()
-        cursor.movePosition(cursor.MoveOperation.End if backward else cursor.MoveOperation.Start)
-        self.editor.setTextCursor(cursor)
-        if self.editor.find(text, flags):
-            return True
-        self.editor.setTextCursor(before)
-        self.status.setText("Not found")
-        return False
+        document = self.editor.document()
+        start = self.editor.textCursor()
+        if from_start:  # as the search text grows, the match may grow where it is
+            start.setPosition(start.selectionStart())
+        found = document.find(text, start, flags)
+        if found.isNull():
+            edge = QTextCursor(document)
+            edge.movePosition(QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start)
+            found = document.find(text, edge, flags)
+        if found.isNull():
+            self.status.setText("Not found")
+            return False
+        self.editor.setTextCursor(found)
+        return True
 
 
 class MainWindow(QMainWindow):
@@ -286,9 +287,9 @@ class MainWindow(QMainWindow):
         if not chosen:
             return False
         path = Path(chosen)
-        # "letter2" becomes letter2.txt, which Open's filter shows
-        if not path.suffix and chosen_filter == TEXT_FILTER:
-            path = path.with_suffix(".txt")
+        # "letter2" (or "notes.v2") becomes letter2.txt, which Open's filter shows
+        if chosen_filter == TEXT_FILTER and path.suffix.lower() not in TEXT_FILE_SUFFIXES:
+            path = path.with_name(path.name.rstrip(".") + ".txt")
             if path.exists() and QMessageBox.question(self, "Save As", f"{path.name} already exists. Replace it?",
                                                       defaultButton=QMessageBox.StandardButton.No) != QMessageBox.StandardButton.Yes:
                 return False  # the dialog asked about "letter2", not about this file
@@ -509,7 +510,7 @@ class MainWindow(QMainWindow):
         if failed:
             self.info.show_message("Could not delete " + "; ".join(failed))
         else:  # a box, not the status bar: the model's "Loaded" message replaced that at once
-            QMessageBox.information(self, "Forget my data", "Your personal model was deleted. Suggestions now come from the default model.")
+            QMessageBox.information(self, "Forget my data", "Your personal model was deleted.")
 
     def zoom(self, steps: int) -> None:
         font = self.editor.font()

@@ -386,6 +386,10 @@ def test_save_as_renames_the_window_and_adds_txt_to_a_bare_name(make_window, qtb
     chosen.append("kept")  # the dialog did not ask about kept.txt: Save As does, and No keeps it
     assert not window.save_as()
     assert (tmp_path / "kept.txt").read_text() == "someone else's"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert window.save_as() and (tmp_path / "kept.txt").read_text() == "Dear Anna"
+    chosen.append("notes.v2")
+    assert window.save_as() and (tmp_path / "notes.v2.txt").exists()
 
 
 def test_a_broken_model_file_gives_a_message_and_falls_back_to_the_default(qtbot, tmp_path, tiny_model_path):
@@ -454,6 +458,17 @@ def test_foretype_with_a_file_opens_it_in_the_app_and_a_mistyped_command_stays_a
     assert not opens_a_file(["sugest", "hello"]) and not opens_a_file(["suggest", "a.txt"]) and not opens_a_file(["--help"])
 
 
+def test_foretype_file_runs_the_app_on_it(monkeypatch):
+    from types import SimpleNamespace
+
+    from foretype.app import cli
+
+    ran = []
+    monkeypatch.setattr(cli.importlib, "import_module", lambda name: SimpleNamespace(run=lambda args: ran.append((name, args)) or 0))
+    assert cli.main(["letter.txt", "--model", "m.pt"]) == 0
+    assert ran[0][0] == cli.COMMANDS["app"] and (ran[0][1].file, ran[0][1].model) == ("letter.txt", "m.pt")
+
+
 def test_qt_calls_keep_their_references_to_none(qtbot):
     """PySide6 6.12.0 on Python 3.11 lost one per call that returns nothing: the app died after ~6,000 keystrokes."""
     from PySide6.QtWidgets import QPlainTextEdit
@@ -516,6 +531,8 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     qtbot.keyClicks(window.find_bar.field, "zebra")  # no match: the cursor stays, and the bar says so
     assert window.editor.textCursor().position() == len("one two one")
     assert window.find_bar.status.text() == "Not found"
+    window.find_bar.open_bar()
+    assert window.find_bar.status.text() == ""  # reopened: the old answer is gone
     window.find_bar.field.clear()
     qtbot.keyClicks(window.find_bar.field, "two")
     assert window.editor.textCursor().selectedText() == "two" and window.find_bar.status.text() == ""

@@ -271,7 +271,7 @@ def test_reset_loads_the_default_model_and_forget_deletes_the_personal_one(make_
         window.forget_my_data()
     assert not personal_model_path().exists() and not new_model_path().exists()
     assert loaded[-1] is None
-    assert told == ["Your personal model was deleted. Suggestions now come from the default model."]
+    assert told == ["Your personal model was deleted."]
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("asked to delete what does not exist"))
     window.forget_my_data()
