@@ -19,7 +19,8 @@ from .service import PredictionService
 from .settings import Settings
 from .suggestion_bar import ACCEPT_MODIFIER, SuggestionBar
 
-SMART_PUNCTUATION = ".,;:!?"  # typed right after an auto-inserted space, it takes the space's place
+SMART_PUNCTUATION = ".,;:!?)]}\u201d\u2019\u00bb"  # typed right after an auto-inserted space, it takes the space's place
+NO_SPACE_BEFORE = SMART_PUNCTUATION + "\"'"  # accepting right before one of these adds no space
 WORD_JOINERS = "'\u2019-"  # inside words: "don't", "well-known"
 SPACE = " "  # typed right after an auto-inserted space, it is absorbed: habit must not make a double space
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
@@ -124,7 +125,7 @@ class SuggestionController(QObject):
         cursor = self.editor.textCursor()
         cursor.clearSelection()
         next_char = self._char_after(cursor)
-        before_punctuation = next_char != "" and next_char in SMART_PUNCTUATION  # "the ca|, and": no space before ","
+        before_punctuation = next_char != "" and next_char in NO_SPACE_BEFORE  # "the ca|, and", "(the ca|)"
         space_wanted = insert.endswith(" ") and self.settings.auto_space and not before_punctuation
         if insert.endswith(" ") and (not space_wanted or next_char.isspace()):
             insert = insert[:-1]

@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
     def save_to(self, path: Path) -> bool:
         try:  # an existing file keeps its permissions (the temporary file is private)
             mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-            atomic_write_text(path, self.editor.toPlainText(), mode=mode)
+            atomic_write_text(path.resolve(), self.editor.toPlainText(), mode=mode)  # through a symlink, not over it
         except OSError as e:
             self.info.show_message(f"Could not save {path}: {e.strerror or e}")
             return False
@@ -381,8 +381,10 @@ class MainWindow(QMainWindow):
         draft = self._read_previous_draft()
         if draft is None:
             return
-        self.editor.setPlainText(draft["text"])
-        self.editor.moveCursor(QTextCursor.MoveOperation.End)  # the user was most likely writing at the end
+        cursor = QTextCursor(self.editor.document())  # not setPlainText: what was typed since start-up stays undoable
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(draft["text"])
+        self.editor.setTextCursor(cursor)  # at the end, where the user was most likely writing
         self.path = Path(draft["path"]) if draft["path"] else None
         self.editor.document().setModified(True)
         self._update_title()

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
 
 from foretype.app import window as window_module
@@ -195,6 +196,9 @@ def test_punctuation_after_an_accepted_word_takes_its_space_and_a_typed_space_is
     type_then_press(qtbot, window, " ze")
     type_text(qtbot, window, ".  z")  # after the punctuation's own space too; a second space is the user's
     assert window.editor.toPlainText() == "hela, x. woa  y zea.  z"
+    type_then_press(qtbot, window, " (mo")
+    type_text(qtbot, window, ")")  # a closing bracket too
+    assert window.editor.toPlainText().endswith("(moa) ")
 
 
 def test_backspace_over_a_selection_deletes_the_selection_not_the_acceptance(make_window, qtbot):
@@ -235,6 +239,12 @@ def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(mak
     wait_words(qtbot, window, ["caa", "cab", "cac"])
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
     assert window.editor.toPlainText() == "the caa, and"  # no space before the comma that follows
+    window.editor.setPlainText('"the ca"')
+    cursor.setPosition(len('"the ca'))
+    window.editor.setTextCursor(cursor)
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)  # the same words as before: wait for fresh ones
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == '"the caa"'  # nor before a closing quote
 
     window.settings.auto_space = False
     window.editor.setPlainText("")
@@ -343,6 +353,9 @@ def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, mo
     qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
     assert window.editor.toPlainText() == "Do not lose me"
     assert window.editor.textCursor().position() == len("Do not lose me")  # where the writing goes on
+    window.editor.undo()
+    assert window.editor.toPlainText() == "new text"  # typed before restoring: not lost
+    window.editor.redo()
     assert window.isWindowModified()
     assert not window.info.isVisible()
     assert not previous_draft_path().exists()
@@ -358,6 +371,18 @@ def test_a_draft_offer_left_open_is_made_again_next_time(make_window, qtbot):
     assert second.info.isVisible()
     qtbot.mouseClick(second.info.button("Discard"), Qt.MouseButton.LeftButton)
     assert not previous_draft_path().exists() and second.editor.toPlainText() == ""
+
+
+def test_saving_through_a_symlink_writes_the_linked_file(make_window, qtbot, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "notes.txt").write_text("Original notes.")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real" / "notes.txt")
+    window = make_window()
+    assert window.open_file(tmp_path / "link.txt")
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)
+    type_text(qtbot, window, " More.")
+    assert window.save()
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "real" / "notes.txt").read_text() == "Original notes. More."
 
 
 def test_a_saved_document_leaves_no_draft(make_window, qtbot, tmp_path, monkeypatch):
