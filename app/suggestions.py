@@ -52,6 +52,7 @@ class SuggestionController(QObject):
         self.latency_ms: float | None = None
         self.typed_chars = 0  # characters the user typed this session
         self.accepted_chars = 0  # characters inserted by accepted suggestions
+        self.accepts = 0  # keys or clicks that accepted them
         self.seq = 0  # number of the latest request; answers to others are stale
         self._hidden = False  # Esc: hide until the next edit or cursor move
         self._fresh = False  # the shown suggestions are for the text as it is now
@@ -77,9 +78,9 @@ class SuggestionController(QObject):
 
     @property
     def saved_share(self) -> float:
-        """Share of the text the user produced that came from accepted suggestions."""
+        """Keystrokes saved, as foretype eval counts them: 1 - (keys typed + accepts) / characters produced."""
         produced = self.typed_chars + self.accepted_chars
-        return self.accepted_chars / produced if produced else 0.0
+        return max(0.0, 1 - (self.typed_chars + self.accepts) / produced) if produced else 0.0
 
     @property
     def up_to_date(self) -> bool:
@@ -141,6 +142,7 @@ class SuggestionController(QObject):
             self.editor.start_undo_step()  # what is typed next, even with no space between, is undone apart
         self._auto_space_end = cursor.position() if space_wanted else None
         self.accepted_chars += len(insert)
+        self.accepts += 1
         self.stats_changed.emit()
         return True
 
@@ -157,6 +159,7 @@ class SuggestionController(QObject):
             self.editor.setTextCursor(cursor)
         self._acceptance = self._auto_space_end = None
         self.accepted_chars -= removed
+        self.accepts -= 1
         self.stats_changed.emit()
         return True
 
