@@ -96,3 +96,6 @@ class Settings:
 
     def add_recent_file(self, path: str) -> None:
         self.recent_files = [path] + [p for p in self.recent_files if p != path][: MAX_RECENT_FILES - 1]
+
+    def remove_recent_file(self, path: str) -> None:
+        self.recent_files = [p for p in self.recent_files if p != path]

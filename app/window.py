@@ -43,6 +43,39 @@ AUTOSAVE_MS = 3000
 ICON = Path(__file__).parent / "assets" / "foretype.png"
 
 
+def decode_text(data: bytes) -> tuple[str, str]:
+    """The text, newlines as "\\n" and without a UTF-8 BOM (saving writes none), and the encoding that read it.
+
+    Text that is not UTF-8 is most often Windows "ANSI" text, Windows-1252 in the Americas and Western Europe.
+    """
+    for encoding in ("UTF-8", "Windows-1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            pass
+    else:  # Latin-1 reads every byte, the five that Windows-1252 leaves undefined too
+        encoding, text = "Latin-1", data.decode("latin-1")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def error_text(e: OSError) -> str:
+    """The OS's words for ``e``, in lower case to follow a colon: "permission denied"."""
+    return e.strerror.lower() if e.strerror else str(e)
+
+
+def save_error_text(target: Path, e: OSError) -> str:
+    """Why saving ``target`` failed.
+
+    The text goes to a new temporary file beside ``target`` first (atomic_write), so an error about another
+    file means the folder refused a new file: in /proc that is "no such file or directory", which alone
+    reads as if the document were missing.
+    """
+    if e.filename is not None and e.filename2 is None and Path(e.filename) != target:
+        return f"cannot create files in {Path(e.filename).parent} ({error_text(e)})"
+    return error_text(e)
+
+
 class InfoBar(QWidget):
     """A message above the editor with optional buttons: tells without blocking like a dialog would.
 
@@ -55,18 +88,23 @@ class InfoBar(QWidget):
         self.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
         self.setForegroundRole(QPalette.ColorRole.ToolTipText)
         self.label = QLabel(self, wordWrap=True)
+        self.topic = ""
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(8, 4, 4, 4)
         self._layout.addWidget(self.label, 1)
         self._buttons: list[QPushButton] = []
         self.hide()
 
-    def show_message(self, text: str, buttons: dict[str, object] | None = None) -> None:
-        """Show ``text`` with buttons label -> callback; every button also closes the bar."""
+    def show_message(self, text: str, buttons: dict[str, object] | None = None, topic: str = "") -> None:
+        """Show ``text`` with buttons label -> callback; every button also closes the bar.
+
+        A ``topic`` lets what answers the message take it down (dismiss), and only it.
+        """
         for button in self._buttons:
             button.deleteLater()
         self._buttons = []
         self.label.setText(text)
+        self.topic = topic
         for label, callback in (buttons or {"&Close": None}).items():
             button = QPushButton(label, self)
             button.clicked.connect(self.hide)
@@ -75,6 +113,11 @@ class InfoBar(QWidget):
             self._layout.addWidget(button)
             self._buttons.append(button)
         self.show()
+
+    def dismiss(self, topic: str) -> None:
+        """Hide the bar if it shows a message about ``topic``: a later one about something else stays."""
+        if self.topic == topic:
+            self.hide()
 
     def button(self, label: str) -> QPushButton:
         """The button labelled ``label`` (without its & mnemonic marker)."""
@@ -170,6 +213,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(ICON)))
         self.resize(820, 560)
 
+        self.file_note = QLabel(self)  # how the file was read; temporary messages cover it while they last
+        self.statusBar().addWidget(self.file_note, 1)
         self.model_label = QLabel("No model", self)
         self.saved_label = QLabel(self)
         self.latency_label = QLabel(self)
@@ -207,6 +252,7 @@ class MainWindow(QMainWindow):
         action(file_menu, "&New", self.new_file, QKeySequence.StandardKey.New)
         action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)  # without the files deleted since
         self._fill_recent_menu()
         action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
@@ -265,16 +311,26 @@ class MainWindow(QMainWindow):
             self.open_file(path)
 
     def open_file(self, path: str | Path, missing_ok: bool = False) -> bool:
-        """Open a UTF-8 text file; with ``missing_ok`` a file that does not exist yet is a new, empty one."""
+        """Open a text file; with ``missing_ok`` a file that does not exist yet is a new, empty one.
+
+        A file that is not UTF-8 opens as modified: saving it writes UTF-8, so its bytes change only if the user saves.
+        """
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError if missing_ok else ():
-            text = ""
-        except (OSError, UnicodeDecodeError) as e:
-            self.info.show_message(f"Could not open {path}: {getattr(e, 'strerror', None) or e}")
+            data = b""
+        except OSError as e:
+            self.info.show_message(f"Could not open {path}: {error_text(e)}", topic="file")
             return False
+        if b"\0" in data:
+            self.info.show_message(f"Could not open {path}: it is not a text file (it has NUL bytes)", topic="file")
+            return False
+        text, encoding = decode_text(data)
         self._set_document(text, path)
+        if encoding != "UTF-8":
+            self.editor.document().setModified(True)
+            self.file_note.setText(f"Read {path.name} as {encoding}; it will be saved as UTF-8.")
         self._remember(path)
         return True
 
@@ -296,15 +352,20 @@ class MainWindow(QMainWindow):
         return self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
+        """Write the text as UTF-8; on failure the file on disk, the modified flag and the draft stay as they were."""
+        target = path.resolve()  # through a symlink, not over it
         try:  # an existing file keeps its permissions (the temporary file is private)
-            mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-            atomic_write_text(path.resolve(), self.editor.toPlainText(), mode=mode)  # through a symlink, not over it
+            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+            atomic_write_text(target, self.editor.toPlainText(), mode=mode)
         except OSError as e:
-            self.info.show_message(f"Could not save {path}: {e.strerror or e}")
+            unchanged = "; the file on disk is unchanged" if target.exists() else ""
+            self.info.show_message(f"Could not save {path}: {save_error_text(target, e)}{unchanged}", topic="file")
             return False
         self.path = path
         self.editor.document().setModified(False)
         self._update_title()  # Save As of an unmodified document changes the name, not the modified flag
+        self.info.dismiss("file")
+        self.file_note.clear()
         self._remember(path)
         self._discard_draft()
         self.statusBar().showMessage(f"Saved {path}", 3000)
@@ -328,6 +389,8 @@ class MainWindow(QMainWindow):
         self.editor.document().setModified(False)
         self._discard_draft()
         self._update_title()
+        self.info.dismiss("file")  # an error about the file this one replaces
+        self.file_note.clear()
 
     def _remember(self, path: Path) -> None:
         self.settings.add_recent_file(str(path.resolve()))
@@ -335,10 +398,18 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
 
     def _fill_recent_menu(self) -> None:
+        """List the recent files that exist; a missing one stays in the settings, as its drive may come back."""
         self.recent_menu.clear()
-        for path in self.settings.recent_files:
-            self.recent_menu.addAction(path).triggered.connect(lambda _=False, p=path: self.maybe_save() and self.open_file(p))
-        self.recent_menu.setEnabled(bool(self.settings.recent_files))
+        for path in filter(os.path.isfile, self.settings.recent_files):
+            self.recent_menu.addAction(path).triggered.connect(lambda _=False, p=path: self.open_recent(p))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    def open_recent(self, path: str) -> None:
+        """Open a recent file; one that is gone leaves the list, one that fails for another reason stays."""
+        if self.maybe_save() and not self.open_file(path) and not os.path.exists(path):
+            self.settings.remove_recent_file(path)
+            self._save_settings()
+            self._fill_recent_menu()
 
     # ------------------------------------------------------------ draft
 
@@ -387,6 +458,7 @@ class MainWindow(QMainWindow):
         self.editor.setTextCursor(cursor)  # at the end, where the user was most likely writing
         self.path = Path(draft["path"]) if draft["path"] else None
         self.editor.document().setModified(True)
+        self.file_note.clear()  # it was about the text the draft replaced
         self._update_title()
         self._discard_previous_draft()
 

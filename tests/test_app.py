@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -18,6 +22,7 @@ from foretype.app.settings import Settings, draft_path, previous_draft_path
 from foretype.app.suggestion_bar import ACCEPT_MODIFIER
 from foretype.app.window import MainWindow
 from foretype.model.errors import ForetypeError
+from foretype.model.files import atomic_write
 from foretype.model.predictor import Suggestion
 
 PREDICTIONS = ["one", "two", "three", "four", "five"]
@@ -415,6 +420,120 @@ def test_save_as_renames_the_window_and_adds_txt_to_a_bare_name(make_window, qtb
     assert window.save_as() and (tmp_path / "kept.txt").read_text() == "Dear Anna"
     chosen.append("notes.v2")
     assert window.save_as() and (tmp_path / "notes.v2.txt").exists()
+
+
+def test_a_windows_1252_file_opens_as_modified_and_saves_as_utf8_only_when_saved(make_window, tmp_path):
+    path = tmp_path / "menu.txt"
+    path.write_bytes(b"caf\xe9 cr\xe8me \x93br\xfbl\xe9e\x94\r\n")
+    window = make_window()
+    assert window.open_file(path)
+    assert window.editor.toPlainText() == "café crème “brûlée”\n"
+    assert window.file_note.text() == "Read menu.txt as Windows-1252; it will be saved as UTF-8."
+    window.statusBar().clearMessage()  # "Loaded fake" covers the note for a few seconds
+    assert window.file_note.isVisible() and not window.info.isVisible()
+    assert window.isWindowModified() and window.windowTitle() == "menu.txt[*] — Foretype"
+    assert path.read_bytes() == b"caf\xe9 cr\xe8me \x93br\xfbl\xe9e\x94\r\n"  # nothing written before Save
+    assert window.save()
+    assert path.read_text(encoding="utf-8") == "café crème “brûlée”\n"
+    assert not window.isWindowModified() and window.file_note.text() == ""
+
+    undefined = tmp_path / "odd.txt"  # 0x81 is not Windows-1252
+    undefined.write_bytes(b"\x81caf\xe9")
+    assert window.open_file(undefined) and window.editor.toPlainText() == "\x81café"
+    assert window.file_note.text() == "Read odd.txt as Latin-1; it will be saved as UTF-8."
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbfcaf\xc3\xa9")
+    assert window.open_file(bom) and window.editor.toPlainText() == "café"
+    assert not window.isWindowModified() and window.file_note.text() == ""
+
+    png = tmp_path / "logo.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert not window.open_file(png)
+    assert window.info.label.text() == f"Could not open {png}: it is not a text file (it has NUL bytes)"
+    assert window.path == bom  # the open document stays
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, a folder that refuses new files even to root")
+def test_saving_where_the_folder_refuses_new_files_says_so_and_loses_nothing(make_window, qtbot, monkeypatch):
+    monkeypatch.setattr(window_module, "AUTOSAVE_MS", 10)
+    window = make_window()
+    type_text(qtbot, window, "Keep me")
+    qtbot.waitUntil(draft_path().is_file)
+    assert not window.save_to(Path("/proc/notes.txt"))  # the kernel answers "no such file" for the temporary file
+    assert window.info.label.text().startswith("Could not save /proc/notes.txt: cannot create files in /proc (")
+    assert window.isWindowModified() and window.path is None and draft_path().is_file()
+
+
+def test_saving_into_a_folder_without_write_permission_names_the_folder(make_window, tmp_path, monkeypatch):
+    path = tmp_path / "notes.txt"
+    path.write_text("Saved before.")
+    window = make_window()
+    assert window.open_file(path)
+    window.editor.insertPlainText("Changed. ")
+
+    def refuse(prefix: str, suffix: str, dir: Path):  # mkstemp in a folder the user may not write to; root may, so simulated
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir / f"{prefix}x1y2{suffix}"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    assert not window.save()
+    assert window.info.label.text() == (f"Could not save {path}: cannot create files in {tmp_path} (permission denied); "
+                                        "the file on disk is unchanged")
+    assert window.isWindowModified() and path.read_text() == "Saved before."
+
+
+def test_a_full_disk_leaves_the_saved_file_as_it_was_and_says_why(make_window, tmp_path, monkeypatch):
+    (tmp_path / "docs").mkdir()
+    path = tmp_path / "docs" / "notes.txt"
+    path.write_text("Saved before.")
+    window = make_window()
+    assert window.open_file(path)
+    window.editor.insertPlainText("A longer text that does not fit. ")
+
+    def write_until_full(f) -> None:
+        f.write(b"A longer")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as the OS raises it
+
+    monkeypatch.setattr(window_module, "atomic_write_text",
+                        lambda target, text, mode: atomic_write(target, write_until_full, mode))
+    assert not window.save()
+    assert window.info.label.text() == f"Could not save {path}: no space left on device; the file on disk is unchanged"
+    assert path.read_text() == "Saved before." and os.listdir(tmp_path / "docs") == ["notes.txt"]  # no temporary file left
+    assert window.isWindowModified()
+
+
+def test_a_successful_open_new_or_save_takes_down_an_earlier_file_error_only(make_window, tmp_path):
+    (tmp_path / "a.txt").write_text("A")
+    window = make_window()
+    assert not window.open_file(tmp_path / "missing.txt")
+    assert window.info.isVisible()
+    assert window.open_file(tmp_path / "a.txt") and not window.info.isVisible()
+    (tmp_path / "folder").mkdir()
+    assert not window.save_to(tmp_path / "folder")
+    assert window.info.isVisible()
+    window.new_file()
+    assert not window.info.isVisible()
+    assert not window.open_file(tmp_path / "missing.txt")
+    assert window.save_to(tmp_path / "b.txt") and not window.info.isVisible()
+    window.info.show_message("Suggestions are off until a model is chosen in Settings.")  # not about the file
+    window.new_file()
+    assert window.info.isVisible()
+
+
+def test_open_recent_lists_files_that_exist_and_forgets_one_found_gone(make_window, tmp_path):
+    kept, unplugged, deleted = (str(tmp_path / name) for name in ("kept.txt", "unplugged.txt", "deleted.txt"))
+    Path(kept).write_text("kept")
+    Path(deleted).write_text("deleted soon")
+    window = make_window(settings=Settings(recent_files=[deleted, unplugged, kept]))
+    assert [a.text() for a in window.recent_menu.actions()] == [deleted, kept]
+    choice = window.recent_menu.actions()[0]
+    os.remove(deleted)  # after the menu was filled
+    choice.trigger()
+    assert window.info.label.text() == f"Could not open {deleted}: no such file or directory"
+    assert Settings.load().recent_files == [unplugged, kept]  # never chosen: its drive may come back
+    assert [a.text() for a in window.recent_menu.actions()] == [kept]
+    os.remove(kept)
+    window.recent_menu.aboutToShow.emit()
+    assert window.recent_menu.actions() == [] and not window.recent_menu.isEnabled()
 
 
 def test_a_broken_model_file_gives_a_message_and_falls_back_to_the_default(qtbot, tmp_path, tiny_model_path):
