@@ -7,6 +7,14 @@ segments. The engine keeps such states as snapshots, finds on each `set_text` ho
 are unchanged, restores the nearest snapshot and feeds only the rest. The last, unfinished segment
 (" wor", or " " after a space) is never fed: it constrains a small beam search that spells it out
 and continues until the model ends the word. An empty partial word is next-word prediction.
+
+The context is bounded so that no edit costs more than a few thousand characters of feeding, however
+long the document: the state at segment n is what a new document's state becomes after the segments
+from max(0, (n // CONTEXT_BLOCK - 1) * CONTEXT_BLOCK) to n, between one and two blocks of text. Two
+such chains run side by side as a batch of two: the one in use, and the next, started at the current
+block's first segment, which takes over at the next block boundary. Opening a long file, or editing
+near its top and jumping back, feeds at most two blocks; a model this size uses far less context than
+a block (docs/EXPERIMENTS.md).
 """
 
 from __future__ import annotations
@@ -97,6 +105,7 @@ class Predictor:
     ROW_CACHE = 256  # model rows kept for the word being typed (~40 KB each): forgotten once past this
     # 6 beams, not 8: 0.04 points of keystroke savings for 6-9% off the slowest keystrokes (docs/EXPERIMENTS.md)
     BEAM_WIDTH = 6
+    CONTEXT_BLOCK = 512  # segments (~2,700 characters of English): the model reads one to two blocks back
 
     def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = BEAM_WIDTH,
                  recency: RecencyCache | None = None, lexicon: Lexicon | None = None, vocabulary: Vocabulary | None = None,
@@ -112,7 +121,8 @@ class Predictor:
         self.lexicon = lexicon  # the user's own writing, in a fine-tuned model's file
         self.vocabulary = vocabulary  # the words of the model's training text: None offers any word the model spells
         self._index_vocabulary()
-        self._start_state = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
+        start = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
+        self._start_state = self._pair(start, start)  # both chains start at segment 0
         self._state_bytes = sum(t.numel() * t.element_size() for t in self._start_state)
         self.reset()
 
@@ -159,15 +169,36 @@ class Predictor:
             return torch.log_softmax(logits[:, -1].float(), dim=-1), state
 
     def _feed(self, state: State, ids: list[int]) -> State:
+        """The same ids to every chain of ``state``."""
         if not ids:
             return state
         with single_steps():
-            return self.model.advance(torch.tensor([ids], dtype=torch.long), state)
+            return self.model.advance(torch.tensor([ids] * state[0].shape[1], dtype=torch.long), state)
+
+    def _feed_chains(self, state: State, ids: list[int], same_chains: bool) -> State:
+        """Feed both chains; in the first block, where both started at segment 0, one stands for both (30% less work)."""
+        if not same_chains:
+            return self._feed(state, ids)
+        in_use = self._feed(self._in_use(state), ids)
+        return self._pair(in_use, in_use)
+
+    @staticmethod
+    def _pair(in_use: State, following: State) -> State:
+        """Two one-chain states as one batch: the chain the suggestions use, and the one that takes over next."""
+        return torch.cat((in_use[0], following[0]), dim=1), torch.cat((in_use[1], following[1]), dim=1)
+
+    @staticmethod
+    def _in_use(state: State) -> State:
+        return state[0][:, :1], state[1][:, :1]
+
+    @staticmethod
+    def _following(state: State) -> State:
+        return state[0][:, 1:], state[1][:, 1:]
 
     def _next_logprobs(self, state: State) -> torch.Tensor:
-        """Distribution of the next token from a state: the output layers applied to the top layer's h."""
+        """Distribution of the next token from the chain in use: the output layers applied to the top layer's h."""
         with single_steps():
-            logits = self.model.output(self.model.projection(state[0][-1]))
+            logits = self.model.output(self.model.projection(state[0][-1, :1]))
             return torch.log_softmax(logits.float(), dim=-1)
 
     def _summarise(self, logprobs: torch.Tensor, state: State, width: int) -> Rows:
@@ -181,7 +212,8 @@ class Predictor:
 
     def reset(self) -> None:
         """Forget every saved state (a new document, or a benchmark of recomputing from scratch)."""
-        self._known, self._segments, self._ids, self._ends = "", [], [], []
+        self._known, self._segments, self._ends = "", [], []
+        self._ids: list[list[int] | None] = []  # each segment's token ids, once fed
         self._model_text = GrowingModelText()
         self._snapshots: dict[int, State] = {0: self._start_state}
         self._snapshot_at = [0]  # the keys of _snapshots in order: a keystroke's lookups bisect, never scan them
@@ -227,7 +259,7 @@ class Predictor:
                 del self._snapshots[i]
             del self._snapshot_at[later:]
             self._segments.extend(tail)
-            self._ids.extend(self.tokenizer.encode_segments(tail))
+            self._ids.extend([None] * len(tail))  # tokenized when fed: a long document's start never is
             end = start
             for seg in tail:
                 end += len(seg)
@@ -242,44 +274,62 @@ class Predictor:
             base, state = current_n, current_state
         else:
             state = self._snapshots[base]
-        self._current = (n, self._advance(base, n, state))
+        # never more than two blocks: the chain in use at n starts one block before n's block
+        takeover = n // self.CONTEXT_BLOCK * self.CONTEXT_BLOCK
+        valid_from = base
+        if base < takeover - self.CONTEXT_BLOCK:  # both chains start there; the one in use before takeover is not fed
+            base, state, valid_from = takeover - self.CONTEXT_BLOCK, self._start_state, takeover
+        self._current = (n, self._advance(base, n, state, valid_from))
         self._prune_snapshots()
 
     def _keeps_snapshot(self, i: int) -> bool:
         return i % self._stride == 0 or i > len(self._segments) - self.RECENT
 
-    def _advance(self, base: int, n: int, state: State) -> State:
-        """Feed segments base..n, one model call per run of segments between snapshot points."""
+    def _advance(self, base: int, n: int, state: State, valid_from: int) -> State:
+        """Feed segments base..n, one model call per run of segments between snapshot points and block boundaries.
+
+        Snapshots are kept from ``valid_from`` on, where both chains of ``state`` are the right ones.
+        """
+        unknown = [k for k in range(base, n) if self._ids[k] is None]
+        for k, ids in zip(unknown, self.tokenizer.encode_segments([self._segments[k] for k in unknown])):
+            self._ids[k] = ids
         i = base
         while i < n:
             j = i + 1
-            while j < n and not self._keeps_snapshot(j):
+            while j < n and not self._keeps_snapshot(j) and j % self.CONTEXT_BLOCK:
                 j += 1
             ids = [t for segment in self._ids[i:j] for t in segment]
-            state = self._searched_state(state, ids) or self._feed(state, ids)
-            if self._keeps_snapshot(j):
+            same_chains = j <= self.CONTEXT_BLOCK
+            state = self._searched_state(state, ids, same_chains) or self._feed_chains(state, ids, same_chains)
+            if j % self.CONTEXT_BLOCK == 0:  # the following chain takes over, and a new one starts here
+                state = self._pair(self._following(state), self._in_use(self._start_state))
+            if j >= valid_from and self._keeps_snapshot(j):
                 if j not in self._snapshots:
                     bisect.insort(self._snapshot_at, j)
                 self._snapshots[j] = state
             i = j
         return state
 
-    def _searched_state(self, state: State, ids: list[int]) -> State | None:
+    def _searched_state(self, state: State, ids: list[int], same_chains: bool) -> State | None:
         """The state after ``ids`` if the last search already stepped them from ``state``, else None.
 
         Finishing a word (typing the space after it) feeds the word's tokens, which the search of the
-        keystroke before has stepped as one of its beams: its row gives the new state and the cursor's
-        next-token distribution, so the space costs no model step.
+        keystroke before has stepped as one of its beams: its row gives the chain in use and the cursor's
+        next-token distribution, so the space costs no model step in the first block (``same_chains``:
+        both chains started at segment 0), and one step of the following chain after it.
         """
         row = self._rows.get(tuple(ids)) if state is self._rows_for else None
         if row is None:
             return None
-        after = (row.h.clone(), row.c.clone())  # not views: a snapshot must not hold its whole batch
+        in_use = (row.h, row.c)
+        # a new tensor, not a view: a snapshot must not hold the search's whole batch
+        after = self._pair(in_use, in_use if same_chains else self._feed(self._following(state), ids))
         self._cursor_rows = (after, self._rows_width, row)
         return after
 
     def _prune_snapshots(self) -> None:
-        if len(self._snapshots) < 2 * self.RECENT + len(self._segments) // self._stride:
+        if (len(self._snapshots) < 2 * self.RECENT + len(self._segments) // self._stride
+                and len(self._snapshots) * self._state_bytes <= self.SNAPSHOT_CAP_BYTES):
             return
         while (self.RECENT + len(self._segments) // self._stride) * self._state_bytes > self.SNAPSHOT_CAP_BYTES:
             self._stride *= 2
@@ -469,7 +519,7 @@ class Predictor:
         """The row at the cursor's last segment boundary, kept while typing inside a word."""
         state = self._current[1]
         if self._cursor_rows is None or self._cursor_rows[0] is not state or self._cursor_rows[1] != width:
-            self._cursor_rows = (state, width, self._summarise(self._next_logprobs(state), state, width))
+            self._cursor_rows = (state, width, self._summarise(self._next_logprobs(state), self._in_use(state), width))
         return self._cursor_rows[2]
 
     def _spelling_ids(self, need: str, need_letter: bool) -> torch.Tensor:

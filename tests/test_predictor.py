@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from conftest import generated_text
 from foretype.model.modelfile import load_model_file
 from foretype.model.predictor import MAX_SCORE_GAP, Predictor
 from foretype.model.recency import WORD, Lexicon, RecencyCache
+from foretype.model.tokenizer import SEGMENT
 from foretype.model.vocabulary import Vocabulary
 
 WHOLE_WORD = re.compile(r"^[^\W\d_]([\w'-]*[^\W\d_])?$")
@@ -245,11 +247,18 @@ edit = st.one_of(
 )
 
 
+def with_blocks(loaded, blocks: int, **kwargs) -> Predictor:
+    predictor = Predictor(loaded.model, loaded.tokenizer, vocabulary=loaded.vocabulary, **kwargs)
+    predictor.CONTEXT_BLOCK = blocks
+    return predictor
+
+
+@pytest.mark.parametrize("blocks", [Predictor.CONTEXT_BLOCK, 3])  # 3 segments: every edit crosses block boundaries
 @given(edits=st.lists(edit, max_size=25))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_any_edit_sequence_gives_what_a_fresh_predictor_gives(loaded, edits):
+def test_any_edit_sequence_gives_what_a_fresh_predictor_gives(loaded, blocks, edits):
     """The defining property: incremental state == recomputing from the final text."""
-    predictor = Predictor(loaded.model, loaded.tokenizer, vocabulary=loaded.vocabulary)
+    predictor = with_blocks(loaded, blocks)
     document, cursor = "", 0
     for kind, arg in edits:
         if kind in ("type", "paste"):
@@ -262,11 +271,36 @@ def test_any_edit_sequence_gives_what_a_fresh_predictor_gives(loaded, edits):
             document, cursor = arg, len(arg)
         predictor.set_text(document[:cursor])
         predictor.suggest(3)
-    fresh = Predictor(loaded.model, loaded.tokenizer, vocabulary=loaded.vocabulary)
+    fresh = with_blocks(loaded, blocks)
     fresh.set_text(document[:cursor])
     assert same_suggestions(predictor.suggest(3), fresh.suggest(3))
     assert predictor.context() == fresh.context()
     assert predictor._snapshot_at == sorted(predictor._snapshots)  # the index the lookups bisect
+
+
+def test_the_model_reads_one_to_two_blocks_back(loaded):
+    # 7 words, then the same 4: with blocks of 2 segments the model has read segments 8-10 at segment 11
+    ending = " the cat likes the"
+    texts = ["Anna wrote: I don't like the cat." + ending, "The book, well-known to us all, is." + ending]
+    assert len(SEGMENT.findall(texts[0])) == len(SEGMENT.findall(texts[1])) == 11
+    short = [with_blocks(loaded, 2) for _ in texts]
+    long = [with_blocks(loaded, Predictor.CONTEXT_BLOCK) for _ in texts]
+    for p, text in zip(short + long, texts + texts):
+        p.set_text(text + " ")
+    in_use = [Predictor._in_use(p._current[1])[1] for p in short + long]  # the LSTM cells
+    assert torch.allclose(in_use[0], in_use[1], atol=1e-6)
+    assert not torch.allclose(in_use[2], in_use[3], atol=1e-3)  # with long blocks the first 7 words count
+
+
+def test_editing_near_the_top_of_a_long_document_then_jumping_back_feeds_at_most_two_blocks(loaded, monkeypatch):
+    predictor = with_blocks(loaded, 64)
+    document = generated_text(20000, seed=7)
+    predictor.set_text(document)
+    predictor.set_text(document[:100] + "x")
+    fed = count_fed(predictor, monkeypatch)
+    predictor.set_text(document[:100] + "x" + document[100:])
+    assert 0 < sum(fed) <= sum(len(ids) for ids in predictor._ids[-2 * 64:] if ids)
+    assert predictor._ids[1000] is None  # nor is a long document's start tokenized
 
 
 def test_the_search_stops_once_no_new_word_could_be_shown():
@@ -275,6 +309,13 @@ def test_the_search_stops_once_no_new_word_could_be_shown():
     assert Predictor._shown_above({"tomatoes": -0.1}, 3) == pytest.approx(-0.1 - MAX_SCORE_GAP)
     assert Predictor._shown_above({"a": -1.0, "b": -9.0, "c": -20.0}, 3) == pytest.approx(-1.0 - MAX_SCORE_GAP)
     assert Predictor._shown_above({}, 3) == float("-inf")
+
+
+def count_fed(predictor, monkeypatch) -> list:
+    fed = []
+    feed = predictor._feed
+    monkeypatch.setattr(predictor, "_feed", lambda state, ids: fed.append(len(ids)) or feed(state, ids))
+    return fed
 
 
 def count_steps(predictor, monkeypatch) -> list:
@@ -307,9 +348,7 @@ def test_finishing_a_word_takes_its_state_from_the_search_instead_of_feeding_it(
     for i in range(1, len("The cat likes the book") + 1):
         typing.set_text("The cat likes the book"[:i])
         typing.suggest(3)
-    fed = []
-    feed = typing._feed
-    monkeypatch.setattr(typing, "_feed", lambda state, ids: fed.append(ids) or feed(state, ids))
+    fed = count_fed(typing, monkeypatch)
     steps = count_steps(typing, monkeypatch)
     typing.set_text("The cat likes the book ")
     assert fed == []  # " book" was one of the last search's beams
