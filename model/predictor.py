@@ -41,6 +41,8 @@ BOUNDARY = " " + NEWLINE  # characters that start a segment
 OPENING = "\"'([{<*_"  # may stand before a word being typed
 CLOSING = ".,;:!?\"')]}>*_"  # may follow a finished word
 SENTENCE_END = ".!?"
+# end with a full stop but rarely end a sentence: the word after them is not capitalised ("etc." often does end one)
+ABBREVIATIONS = frozenset(["e.g.", "i.e.", "cf.", "vs.", "mr.", "mrs.", "ms.", "dr.", "prof.", "st."])
 MAX_WORD_CHARS = 32
 # Words this much less likely than the best are noise ("very" -> "verybye"): show fewer rather than junk.
 MAX_SCORE_GAP = math.log(1000)
@@ -343,8 +345,11 @@ class Predictor:
 
     # ------------------------------------------------------------ suggestions
 
-    def _constraint(self) -> tuple[str, str, str, bool] | None:
-        """(text the search must spell first, typed part of the word, kind, sentence start) or None for non-words."""
+    def _constraint(self) -> tuple[str, str, str, str] | None:
+        """(text the search must spell first, typed part of the word, kind, start) or None for non-words.
+
+        start: "line" at the start of the document or of a line, "sentence" after ".", "!" or "?", else "".
+        """
         rest = self._partial[1:]
         m = PARTIAL.match(rest)
         if not m or len(rest) > MAX_WORD_CHARS:
@@ -354,11 +359,17 @@ class Predictor:
             if not word or any(c in "'-" for c in word[-1:]):
                 return None
             # a finished word with punctuation after it: predict the next word, after a space
-            return self._partial + " ", "", "prediction", any(c in SENTENCE_END for c in close)
+            ends_sentence = any(c in SENTENCE_END for c in close) and (word + close).lower() not in ABBREVIATIONS
+            return self._partial + " ", "", "prediction", "sentence" if ends_sentence else ""
         before = self._recent_known().rstrip(" ")
         at_start = not before.strip() and not self._known[: self._current_end()].strip()  # all of it only when its end is blank
-        sentence_start = at_start or before.endswith(NEWLINE) or before.rstrip("\"')]}").endswith(tuple(SENTENCE_END))
-        return self._partial, word, "completion" if word else "prediction", sentence_start
+        if at_start or self._partial.startswith(NEWLINE) or before.endswith(NEWLINE):
+            start = "line"
+        else:
+            ending = before.rstrip("\"')]}")
+            last_word = ending[max(ending.rfind(" "), ending.rfind(NEWLINE)) + 1 :].lower()
+            start = "sentence" if ending.endswith(tuple(SENTENCE_END)) and last_word not in ABBREVIATIONS else ""
+        return self._partial, word, "completion" if word else "prediction", start
 
     def context(self) -> Context:
         constraint = self._constraint()
@@ -384,16 +395,18 @@ class Predictor:
         constraint = self._constraint()
         if constraint is None or k <= 0:
             return []
-        spell, typed, kind, sentence_start = constraint
+        spell, typed, kind, start = constraint
         self.recency.update(self._segments, self._current[0])
         previous = self.recency.previous_word() if self._partial == " " + typed else None
         # made-up words are dropped after the search, not inside it: there it would spell ever longer words to find
         # k real ones (p99 per keystroke 35 -> 124 ms on the dev files)
         searched = {w: s for w, s in self._search(spell, typed, k).items() if self._may_offer(w)}
+        if start == "line" and not (len(typed) > 1 and typed.isupper()):
+            searched = {w: s for w, s in searched.items() if not self._shouted_by_the_training_text(w)}
         words = self.recency.mix(searched, typed, previous, self._in_vocabulary)
         if self.lexicon:
             words = self.lexicon.mix(words, typed, previous, self._in_vocabulary)
-        if kind == "prediction" and sentence_start:
+        if kind == "prediction" and start:
             capitalised: dict[str, float] = {}
             for w, s in words.items():
                 w = w[:1].upper() + w[1:]
@@ -495,6 +508,11 @@ class Predictor:
         the suggestions shown while typing the dev files (docs/EXPERIMENTS.md).
         """
         return self.vocabulary is None or self.vocabulary.knows(word, self._users_word)
+
+    def _shouted_by_the_training_text(self, word: str) -> bool:
+        """A word in capitals that the user has not written so: at a line's start the model offers the speaker
+        names and headings of the plays and books it learned from ("AMORY", "THE") before "Thank" or "I"."""
+        return len(word) > 1 and word.isupper() and not any(counts is not None and word in counts for counts in (self.recency, self.lexicon))
 
     def _users_word(self, word: str) -> bool:
         """In the recency cache or the lexicon, as typed, lowercased or capitalised: "Petitioning" at a sentence's start makes "petitioning" a word."""

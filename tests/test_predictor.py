@@ -115,11 +115,27 @@ def test_capitalised_prefix_gets_capitalised_words(predictor):
     assert all(s.word.startswith("Th") for s in predictor.suggest(3))
 
 
-@pytest.mark.parametrize("text", ["", "We like the book. ", "Really? ", "She said \"Yes.\" ", "first line\n"])
+@pytest.mark.parametrize("text", ["", "We like the book. ", "Really? ", "She said \"Yes.\" ", "first line\n", "Dear Anna,\n"])
 def test_predictions_at_a_sentence_start_are_capitalised(predictor, text):
     predictor.set_text(text)
     suggestions = predictor.suggest(3)
     assert suggestions and all(s.word[0].isupper() and s.kind == "prediction" for s in suggestions), text
+
+
+def test_words_in_capitals_start_a_line_only_when_the_user_wrote_them(predictor, monkeypatch):
+    # what the model of the bundled default offers after "Dear Sam,\n\n": speaker names of the plays it learned from
+    monkeypatch.setattr(predictor, "_search", lambda spell, typed, k: {"AMORY": -1.0, "NASA": -2.0, "the": -3.0, "I": -4.0})
+    predictor.set_text("NASA wrote.\n\n")
+    assert [s.word for s in predictor.suggest(3)] == ["NASA", "The", "I"]
+    predictor.set_text("NASA wrote. ")  # within a line the model's word stands
+    assert predictor.suggest(1)[0].word == "AMORY"
+
+
+@pytest.mark.parametrize("text", ["Bring fruit, e.g. ", "We met Dr. ", "We met Dr.", "That is, I.E. "])
+def test_no_capital_after_an_abbreviation(predictor, monkeypatch, text):
+    monkeypatch.setattr(predictor, "_search", lambda spell, typed, k: {"apples": -1.0, "the": -2.0})
+    predictor.set_text(text)
+    assert [s.word for s in predictor.suggest(3)] == ["apples", "the"]
 
 
 def test_prediction_after_punctuation_starts_with_a_space(predictor):
