@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -34,14 +35,30 @@ def personal_model_path() -> Path:
     return data_dir() / "personal.pt"
 
 
-def draft_path() -> Path:
-    """This session's autosaved unsaved text."""
-    return data_dir() / "draft.json"
+def _draft_name(slot: int) -> str:
+    """Each running copy of the app holds a draft slot of its own: draft, draft-2, draft-3..."""
+    return "draft" if slot == 1 else f"draft-{slot}"
 
 
-def previous_draft_path() -> Path:
+def draft_path(slot: int = 1) -> Path:
+    """The autosaved unsaved text of the session that holds ``slot``."""
+    return data_dir() / f"{_draft_name(slot)}.json"
+
+
+def previous_draft_path(slot: int = 1) -> Path:
     """A draft left by a session that ended without saving, kept until the user restores or discards it."""
-    return data_dir() / "draft-previous.json"
+    return data_dir() / f"{_draft_name(slot)}-previous.json"
+
+
+def draft_lock_path(slot: int = 1) -> Path:
+    """Locked by the running copy that holds ``slot``."""
+    return data_dir() / f"{_draft_name(slot)}.lock"
+
+
+def draft_slots_on_disk() -> list[int]:
+    """The slots that have a draft or a previous draft, in order."""
+    names = (re.fullmatch(r"draft(?:-(\d+))?(?:-previous)?\.json", path.name) for path in data_dir().glob("draft*.json"))
+    return sorted({int(name[1] or 1) for name in names if name})
 
 
 @dataclass

@@ -10,11 +10,40 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QStyle, QStyleOptionButton, QWidget
 
 # Alt+digit; on macOS the Control key (Qt calls it Meta there), since Option+digit types characters.
 ACCEPT_MODIFIER = Qt.KeyboardModifier.MetaModifier if sys.platform == "darwin" else Qt.KeyboardModifier.AltModifier
 ACCEPT_MODIFIER_NAME = "Ctrl" if sys.platform == "darwin" else "Alt"
+
+
+class SlotButton(QPushButton):
+    """One slot: its word is elided to the width the bar gives it, so a long word never widens the bar, nor the window.
+
+    The width is ignored as a size hint: the slots share the bar equally, whatever their words.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._word = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def word(self) -> str:
+        return self._word
+
+    def set_word(self, word: str) -> None:
+        self._word = word
+        self._elide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        room = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self).width()
+        self.setText(self.fontMetrics().elidedText(self._word, Qt.TextElideMode.ElideRight, room).replace("&", "&&"))
 
 
 class SuggestionBar(QWidget):
@@ -24,7 +53,7 @@ class SuggestionBar(QWidget):
         super().__init__(parent)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(4, 2, 4, 2)
-        self._buttons: list[QPushButton] = []
+        self._buttons: list[SlotButton] = []
         self.set_slots(slots)
 
     def set_slots(self, slots: int) -> None:
@@ -33,10 +62,9 @@ class SuggestionBar(QWidget):
             button.deleteLater()
         self._buttons = []
         for i in range(slots):
-            button = QPushButton(self)
+            button = SlotButton(self)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setFlat(True)
-            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.setToolTip(f"{ACCEPT_MODIFIER_NAME}+{i + 1}" + (" or Tab" if i == 0 else ""))
             button.clicked.connect(lambda _=False, i=i: self.clicked.emit(i))
             self._layout.addWidget(button)
@@ -47,14 +75,14 @@ class SuggestionBar(QWidget):
         """Fill the slots left to right; slots without a word are blank and disabled."""
         for i, button in enumerate(self._buttons):
             word = words[i] if i < len(words) else ""
-            button.setText(word.replace("&", "&&"))
-            button.setEnabled(bool(word))
             font = button.font()
             font.setBold(i == 0)
-            button.setFont(font)
+            button.setFont(font)  # before the word: it is elided in this font
+            button.set_word(word)
+            button.setEnabled(bool(word))
 
     def slots(self) -> int:
         return len(self._buttons)
 
     def words(self) -> list[str]:
-        return [b.text().replace("&&", "&") for b in self._buttons if b.isEnabled()]
+        return [b.word() for b in self._buttons if b.isEnabled()]

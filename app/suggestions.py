@@ -1,7 +1,7 @@
 """Live suggestions for one editor: asks the service on every edit or cursor move, shows and accepts.
 
 Key handling is a small dispatch table in an event filter on the editor (the shape of
-Frescobaldi's completer): Tab, Alt+1..5, Esc, Backspace-after-accept, and a space or punctuation
+Frescobaldi's completer): Tab, Alt+1..5, Esc, Backspace-after-accept, and a space, punctuation or Enter
 typed right after an auto-inserted space are handled here; everything else goes to the editor untouched.
 """
 
@@ -61,7 +61,9 @@ class SuggestionController(QObject):
         self._auto_space_end: int | None = None  # cursor position right after a space we inserted
         self._keys = {(Qt.Key.Key_Tab, NO_MODIFIER): lambda: self.accept(0),
                       (Qt.Key.Key_Escape, NO_MODIFIER): self.hide,
-                      (Qt.Key.Key_Backspace, NO_MODIFIER): self.undo_acceptance}
+                      (Qt.Key.Key_Backspace, NO_MODIFIER): self.undo_acceptance,
+                      (Qt.Key.Key_Return, NO_MODIFIER): self._newline_after_word,
+                      (Qt.Key.Key_Enter, NO_MODIFIER): self._newline_after_word}
         for i, key in enumerate((Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5)):
             self._keys[(key, ACCEPT_MODIFIER)] = lambda i=i: self.accept(i)
 
@@ -188,6 +190,19 @@ class SuggestionController(QObject):
             self.editor.setTextCursor(cursor)
         self._acceptance = None
         self._auto_space_end = cursor.position()  # "?!" keeps working
+        self.typed_chars += 1
+        return True
+
+    def _newline_after_word(self) -> bool:
+        """Enter right after an auto-inserted space takes its place: "much " + Enter -> "much\\n", no trailing space.
+
+        insertBlock() replaces the selected space in one undo step: Ctrl+Z gives back "much ", as it was before Enter.
+        """
+        cursor = self._after_auto_space()
+        if cursor is None:
+            return False
+        cursor.insertBlock()
+        self.editor.setTextCursor(cursor)
         self.typed_chars += 1
         return True
 

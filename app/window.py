@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QLockFile, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPalette, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,7 +30,15 @@ from foretype.model.files import atomic_write_text
 from .editor import Editor
 from .learn import LearnDialog, new_model_path
 from .service import PredictionService, load_predictor
-from .settings import Settings, draft_path, personal_model_path, previous_draft_path
+from .settings import (
+    Settings,
+    data_dir,
+    draft_lock_path,
+    draft_path,
+    draft_slots_on_disk,
+    personal_model_path,
+    previous_draft_path,
+)
 from .settings_dialog import SettingsDialog
 from .suggestion_bar import SuggestionBar
 from .suggestions import SuggestionController
@@ -74,6 +83,29 @@ def save_error_text(target: Path, e: OSError) -> str:
     if e.filename is not None and e.filename2 is None and Path(e.filename) != target:
         return f"cannot create files in {Path(e.filename).parent} ({error_text(e)})"
     return error_text(e)
+
+
+def lock_draft_slot() -> tuple[QLockFile, int]:
+    """Lock a draft slot for this copy of the app: two running copies never share a draft file.
+
+    Slots with a draft on disk come first, so a draft that a crashed copy left in any slot is offered at the next
+    start; QLockFile takes over a lock whose process is gone. Where no lock can be made (the data folder refuses
+    files), slot 1, unlocked: autosaving fails there too.
+    """
+    try:
+        data_dir().mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        log.warning("could not make %s: %s", data_dir(), e)
+    for slot in itertools.chain(draft_slots_on_disk(), itertools.count(1)):
+        lock = QLockFile(str(draft_lock_path(slot)))
+        lock.setStaleLockTime(0)  # stale only when its process is gone, however long a running copy holds it
+        if lock.tryLock(0):
+            break
+        if lock.error() != QLockFile.LockError.LockFailedError:  # held by no one, yet not to be had
+            log.warning("could not lock %s: %s", draft_lock_path(slot), lock.error().name)
+            slot = 1
+            break
+    return lock, slot
 
 
 class InfoBar(QWidget):
@@ -194,6 +226,7 @@ class MainWindow(QMainWindow):
         self.model_override = model_override
         self.path: Path | None = None
         self._draft_dirty = False
+        self._draft_lock, self.draft_slot = lock_draft_slot()
         self.learn_dialog: LearnDialog | None = None
 
         self.editor = Editor(self)
@@ -423,18 +456,19 @@ class MainWindow(QMainWindow):
             return
         draft = {"text": self.editor.toPlainText(), "path": str(self.path or ""), "time": time.time()}
         try:
-            atomic_write_text(draft_path(), json.dumps(draft))
+            atomic_write_text(draft_path(self.draft_slot), json.dumps(draft))
         except OSError as e:
             log.warning("could not autosave the draft: %s", e)
 
     def _discard_draft(self) -> None:
         self._draft_dirty = False
-        draft_path().unlink(missing_ok=True)
+        draft_path(self.draft_slot).unlink(missing_ok=True)
 
     def _offer_draft(self) -> None:
-        """Offer the text a crashed or killed session left; it moves aside so this session's autosave cannot overwrite it."""
+        """Offer the text a crashed or killed session left in this slot; it moves aside so this session's autosave cannot
+        overwrite it. The drafts of the other slots belong to other running copies, or wait for the next start."""
         try:
-            draft_path().replace(previous_draft_path())
+            draft_path(self.draft_slot).replace(previous_draft_path(self.draft_slot))
         except FileNotFoundError:
             pass  # no new one; an offer the user left open last time may still be there
         except OSError as e:
@@ -462,10 +496,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._discard_previous_draft()
 
-    @staticmethod
-    def _read_previous_draft() -> dict | None:
+    def _read_previous_draft(self) -> dict | None:
         try:
-            draft = json.loads(previous_draft_path().read_text(encoding="utf-8"))
+            draft = json.loads(previous_draft_path(self.draft_slot).read_text(encoding="utf-8"))
             draft = {"text": str(draft["text"]), "path": str(draft["path"]), "time": float(draft["time"])}
         except FileNotFoundError:
             return None
@@ -474,9 +507,8 @@ class MainWindow(QMainWindow):
             return None
         return draft if draft["text"] else None
 
-    @staticmethod
-    def _discard_previous_draft() -> None:
-        previous_draft_path().unlink(missing_ok=True)
+    def _discard_previous_draft(self) -> None:
+        previous_draft_path(self.draft_slot).unlink(missing_ok=True)
 
     def _on_contents_changed(self) -> None:
         self._draft_dirty = True
@@ -563,11 +595,12 @@ class MainWindow(QMainWindow):
         if not (learning or personal_model_path().exists() or new_model_path().exists()):
             QMessageBox.information(self, "Forget my data", "There is nothing to forget: Foretype has not learned from your writing.")
             return
+        in_use = self.service.model_path  # --model F or a chosen file stays in use; the personal model gives way
+        after = f"still come from {in_use.name}" if in_use not in (None, personal_model_path()) else "come from the default model"
         answer = QMessageBox.question(
             self, "Forget my data",
             "Delete your personal model (learned from your writing) and any model being made from it now?\n\n"
-            "Your documents, the autosaved copy of unsaved text and your settings are kept. "
-            "Suggestions will come from the default model.",
+            f"Your documents, the autosaved copy of unsaved text and your settings are kept. Suggestions will {after}.",
             defaultButton=QMessageBox.StandardButton.No,  # deleting must not be what Enter does
         )
         if answer != QMessageBox.StandardButton.Yes:
@@ -609,5 +642,6 @@ class MainWindow(QMainWindow):
             self.learn_dialog.close()  # a trainer is not left running without its window
         self._autosave_timer.stop()
         self._discard_draft()
+        self._draft_lock.unlock()  # the slot is free for the next copy
         self.service.stop()
         event.accept()

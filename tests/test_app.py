@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
 
 from foretype.app import window as window_module
 from foretype.app.service import load_predictor
-from foretype.app.settings import Settings, draft_path, previous_draft_path
+from foretype.app.settings import Settings, draft_lock_path, draft_path, personal_model_path, previous_draft_path
 from foretype.app.suggestion_bar import ACCEPT_MODIFIER
 from foretype.app.window import MainWindow
 from foretype.model.errors import ForetypeError
@@ -86,6 +86,28 @@ def make_window(qtbot):
     for window in windows:
         window.close()
         assert not window.service.isRunning()
+
+
+CRASHING_COPY = """
+import os
+from PySide6.QtWidgets import QApplication
+from foretype.app.settings import Settings
+from foretype.app.window import MainWindow
+
+app = QApplication([])
+window = MainWindow(Settings())
+window.editor.insertPlainText({text!r})
+window.autosave()
+print(window.draft_slot)
+os._exit(3)  # no closeEvent, no clean-up: the draft and the lock file stay behind, as after a crash
+"""
+
+
+def run_a_copy_that_crashes(text: str) -> int:
+    """Another copy of the app types ``text``, autosaves it and dies; the draft slot it held."""
+    result = subprocess.run([sys.executable, "-c", CRASHING_COPY.format(text=text)], capture_output=True, text=True)
+    assert result.returncode == 3, result.stderr
+    return int(result.stdout)
 
 
 def type_text(qtbot, window: MainWindow, text: str) -> None:
@@ -204,6 +226,28 @@ def test_punctuation_after_an_accepted_word_takes_its_space_and_a_typed_space_is
     type_then_press(qtbot, window, " (mo")
     type_text(qtbot, window, ")")  # a closing bracket too
     assert window.editor.toPlainText().endswith("(moa) ")
+
+
+def test_enter_right_after_accepting_takes_the_place_of_the_added_space(make_window, qtbot):
+    window = make_window()
+    type_then_press(qtbot, window, "Thank you very mu")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Return)
+    assert window.editor.toPlainText() == "Thank you very mua\n"
+    assert window.controller.typed_chars == len("Thank you very mu") + 1  # Enter is a keystroke of the user's
+    type_text(qtbot, window, "Best")
+    undone = []
+    while window.editor.document().isUndoAvailable():
+        window.editor.undo()
+        undone.append(window.editor.toPlainText())
+    assert undone[:3] == ["Thank you very mua\n", "Thank you very mua ", "Thank you very mu"]  # Enter, then the accept
+    window.editor.setPlainText("")
+    type_then_press(qtbot, window, "wo")
+    type_text(qtbot, window, "?")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)  # after punctuation's own space too
+    type_then_press(qtbot, window, "ze")
+    type_text(qtbot, window, " ")  # absorbed, and then the space is the user's own: Enter keeps it
+    qtbot.keyClick(window.editor, Qt.Key.Key_Return)
+    assert window.editor.toPlainText() == "woa?\nzea \n"
 
 
 def test_backspace_over_a_selection_deletes_the_selection_not_the_acceptance(make_window, qtbot):
@@ -341,16 +385,12 @@ def test_open_and_save_round_trip(make_window, qtbot, tmp_path):
 
 def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, monkeypatch):
     monkeypatch.setattr(window_module, "AUTOSAVE_MS", 10)
-    crashed = MainWindow(Settings(), loader=lambda path: FakePredictor())
-    crashed.show()
-    type_text(qtbot, crashed, "Do not lose me")
-    qtbot.waitUntil(draft_path().is_file)
+    assert run_a_copy_that_crashes("Do not lose me") == 1
     assert json.loads(draft_path().read_text())["text"] == "Do not lose me"
-    crashed.service.stop()  # the thread never started; and the window goes without closeEvent
-    with qtbot.waitSignal(crashed.destroyed):
-        crashed.deleteLater()
+    assert draft_lock_path().exists()  # its process is gone: a stale lock, which blocks nothing
 
     window = make_window()
+    assert window.draft_slot == 1
     assert window.info.isVisible()
     assert "closed without saving" in window.info.label.text()
     type_text(qtbot, window, "new text")  # autosaved on its own: the offered draft is not overwritten
@@ -364,6 +404,27 @@ def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, mo
     assert window.isWindowModified()
     assert not window.info.isVisible()
     assert not previous_draft_path().exists()
+
+
+def test_running_copies_keep_their_own_drafts_and_the_next_start_restores_a_crashed_one(make_window, qtbot, monkeypatch):
+    monkeypatch.setattr(window_module, "AUTOSAVE_MS", 10)
+    first = make_window()
+    type_text(qtbot, first, "first copy")
+    qtbot.waitUntil(draft_path().is_file)
+    second = make_window()
+    assert second.draft_slot == 2 and not second.info.isVisible()  # the first copy's live draft is not offered
+    type_text(qtbot, second, "second copy")
+    qtbot.waitUntil(draft_path(2).is_file)
+    assert json.loads(draft_path().read_text())["text"] == "first copy"
+    second.close()  # it discards its own draft only
+    assert not draft_path(2).exists() and json.loads(draft_path().read_text())["text"] == "first copy"
+
+    assert run_a_copy_that_crashes("crashed copy") == 2  # slot 1 is the first copy's, still running
+    first.close()
+    third = make_window()  # slot 1 is free now, but the crashed copy's draft is in slot 2: that slot comes first
+    assert third.draft_slot == 2 and "closed without saving" in third.info.label.text()
+    qtbot.mouseClick(third.info.button("Restore"), Qt.MouseButton.LeftButton)
+    assert third.editor.toPlainText() == "crashed copy"
 
 
 def test_a_draft_offer_left_open_is_made_again_next_time(make_window, qtbot):
@@ -580,6 +641,20 @@ def test_number_of_suggestions_follows_the_settings(make_window, qtbot):
     assert window.editor.toPlainText() == "a five "
 
 
+def test_long_suggestions_never_widen_the_window(make_window, qtbot):
+    window = make_window()
+    width = window.width()
+    long_word = "Pneumonoultramicroscopicsilicovolcanoconiosis" + "x" * 15  # 60 letters
+    type_text(qtbot, window, long_word)
+    wait_words(qtbot, window, [long_word + c for c in "abc"])
+    # laid out for the new words: the window's minimum width takes the bar's in, a few event-loop turns later
+    qtbot.waitUntil(lambda: window.minimumWidth() == window.minimumSizeHint().width() >= window.bar.minimumSizeHint().width())
+    assert window.width() == width
+    assert window.minimumSizeHint().width() < 500
+    assert window.bar.words() == [long_word + c for c in "abc"]
+    assert all(button.text().endswith("\u2026") for button in window.bar._buttons)  # shown elided
+
+
 def test_settings_round_trip_and_broken_files_give_defaults(tmp_path):
     path = tmp_path / "settings.json"
     Settings(suggestions=4, ghost_text=False, model="file", model_file="/m.pt").save(path)
@@ -746,3 +821,19 @@ def test_without_a_display_run_fails_with_one_clear_line(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ForetypeError, match="no display"):
         run(Namespace(model=None, file=None))
+
+
+
+
+def test_forget_my_data_asks_naming_the_model_that_suggestions_will_come_from(make_window, monkeypatch, tmp_path):
+    personal_model_path().parent.mkdir(parents=True)
+    personal_model_path().write_text("personal")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    make_window().forget_my_data()  # the personal model is in use
+    make_window(model=str(tmp_path / "mine.pt")).forget_my_data()
+    make_window(settings=Settings(model="file", model_file=str(tmp_path / "chosen.pt"))).forget_my_data()
+    assert asked[0].endswith(" Suggestions will come from the default model.")
+    assert asked[1].endswith(" Suggestions will still come from mine.pt.")
+    assert asked[2].endswith(" Suggestions will still come from chosen.pt.")
+    assert personal_model_path().exists()
