@@ -449,12 +449,18 @@ class LearnDialog(QDialog):
     def _on_done(self, event: dict) -> None:
         before, after = event.get("before", {}), event.get("after", {})
         rows = [("Keystrokes saved", "ksr", "{:.1%}"), ("Next word in the top 3", "top3", "{:.1%}"),
-                ("Bits per character (lower is better)", "bpc", "{:.3f}")]
+                ("Bits per character (lower is better)", "bpc", "{:.3f}"),
+                ("General English (bits/char, lower is better)", "general_bpc", "{:.3f}")]
         table = "".join(f"<tr><td>{name}</td><td align=right>{fmt.format(before[key])}</td><td align=right>{fmt.format(after[key])}</td></tr>"
                         for name, key, fmt in rows if key in before and key in after)
-        note = ("<p>Your text did not improve the model: the new one is the same as the current one.</p>"
-                if event.get("best_step") == 0 else "")
-        self._show_result(f"<p>Measured on {int(after.get('chars', 0)):,} characters of your text that training did not see:</p>"
+        if event.get("held_back"):
+            note = "<p>Training was held back: learning more of your text made the model worse at general English.</p>"
+        elif event.get("best_step") == 0:
+            note = "<p>Your text did not improve the model: the new one is the same as the current one.</p>"
+        else:
+            note = ""
+        general = " (general English: on text the current model wrote)" if "general_bpc" in after else ""
+        self._show_result(f"<p>Measured on {int(after.get('chars', 0)):,} characters of your text that training did not see{general}:</p>"
                           f"<table cellspacing=6><tr><th></th><th>Before</th><th>After</th></tr>{table}</table>{note}"
                           "<p>Use the new model, or discard it and keep the current one?</p>", can_use=True)
 

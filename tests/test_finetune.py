@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import math
 import os
 import random
 import signal
@@ -24,6 +25,7 @@ from foretype.training.finetune import (
     finetune,
     personal_lexicons,
     read_personal_text,
+    sample_probe,
     split_held_out,
     threads_for,
 )
@@ -31,7 +33,8 @@ from foretype.training.finetune import (
 # A person who keeps writing the same few sentences, made of words the tiny model knows in other combinations.
 PHRASES = ["Anna bought the red car.", "My friend found the well-known story!", "The teacher wants some coffee, thank you very much.",
            "We love the garden.", "Our team read this movie?"]
-FAST = FinetuneConfig(lr=3e-2, min_lr=3e-3, max_epochs=10, report_words=300)  # the tiny model was trained at lr 1e-2
+FAST = FinetuneConfig(lr=3e-2, min_lr=3e-3, max_epochs=10, report_words=300,  # the tiny model was trained at lr 1e-2,
+                      max_forgetting=0.5)  # and at lr 3e-2 its own text costs it ~20% more bits/char after 100 steps
 
 
 def personal_text(paragraphs: int = 120, seed: int = 5) -> str:
@@ -65,6 +68,30 @@ def test_learns_the_users_writing(finetuned):
     assert after["top3"] > before["top3"]
     assert after["bpc"] < before["bpc"]
     assert result["best_step"] > 0
+    assert after["general_bpc"] <= (1 + FAST.max_forgetting) * before["general_bpc"] + 1e-4
+
+
+def test_the_probe_is_the_base_models_own_text_the_same_for_a_seed(tiny_model_path):
+    base = load_model_file(tiny_model_path)
+    rng = torch.get_rng_state()
+    probe = sample_probe(base.model, base.tokenizer, streams=4, tokens=40, seed=1)
+    assert torch.equal(torch.get_rng_state(), rng)  # training's random numbers are not disturbed
+    assert probe == sample_probe(base.model, base.tokenizer, streams=4, tokens=40, seed=1)
+    assert probe != sample_probe(base.model, base.tokenizer, streams=4, tokens=40, seed=2)
+    assert len(probe.split("\n\n")) >= 4 and len(probe.split()) > 4 * 40 / 3
+
+
+def test_checkpoints_that_forget_too_much_general_english_are_not_kept(tiny_model_path, mine, tmp_path):
+    out = tmp_path / "p.pt"
+    config = FinetuneConfig(lr=3e-2, min_lr=3e-3, max_epochs=10, report_words=20, max_forgetting=-1.0)  # every checkpoint over the bound
+    stream = io.StringIO()
+    result = finetune(tiny_model_path, [str(mine)], out, config, Progress("jsonl", stream))
+    assert result["best_step"] == 0 and result["held_back"]
+    total = json.loads(stream.getvalue().splitlines()[0])["total"]
+    assert result["stopped"] == "early" and result["steps"] == config.patience * math.ceil(total / config.evals)  # over the bound is no improvement
+    assert result["after"]["general_bpc"] == result["before"]["general_bpc"]
+    personal, base = load_model_file(out).model.state_dict(), load_model_file(tiny_model_path).model.state_dict()
+    assert all(torch.equal(personal[k], base[k]) for k in base)
 
 
 def test_personal_model_file(finetuned, tiny_model_path):
@@ -102,7 +129,8 @@ def test_progress_stream_follows_the_documented_schema(finetuned):
     assert start["train_chars"] > 5 * start["held_out_chars"] > 0 and start["total"] > 0
     assert done["event"] == "done" and done["out"] == str(out)
     assert {k: done[k] for k in result} == result
-    assert set(done["before"]) == set(done["after"]) == {"bpc", "top3", "ksr", "chars"}
+    assert set(done["before"]) == set(done["after"]) == {"bpc", "top3", "ksr", "chars", "general_bpc"}
+    assert done["held_back"] is False
 
     progress = [line for line in lines if line["event"] == "progress"]
     assert list(dict.fromkeys(p["phase"] for p in progress)) == ["evaluating-base", "training", "evaluating", "saving"]
@@ -111,7 +139,7 @@ def test_progress_stream_follows_the_documented_schema(finetuned):
         assert 0 <= p["step"] <= p["total"] == start["total"] and 0 <= p["fraction"] <= 1
         assert p["eta"] is None or p["eta"] >= 0
     training = [p for p in progress if p["phase"] == "training"]
-    assert all({"loss", "lr", "held_out_bpc", "best_bpc"} <= p["metrics"].keys() for p in training)
+    assert all({"loss", "lr", "held_out_bpc", "general_bpc", "best_bpc"} <= p["metrics"].keys() for p in training)
     assert [p["step"] for p in training] == sorted(p["step"] for p in training)
     assert [line["elapsed"] for line in lines] == sorted(line["elapsed"] for line in lines)
 

@@ -34,8 +34,9 @@ emit("progress", phase="training", step=5, total=10, eta=42.0, fraction=0.5, met
 if mode == "ok":
     emit("warning", phase="reading", message="read only the first 4 MB of the input")
     open(out, "w").write("new model")
-    emit("done", phase="done", out=out, sha256="x", steps=10, best_step=8, stopped="finished", seconds=1.0,
-         before={"bpc": 2.0, "top3": 0.30, "ksr": 0.20, "chars": 1500}, after={"bpc": 1.8, "top3": 0.36, "ksr": 0.25, "chars": 1500})
+    emit("done", phase="done", out=out, sha256="x", steps=10, best_step=8, held_back=True, stopped="early", seconds=1.0,
+         before={"bpc": 2.0, "top3": 0.30, "ksr": 0.20, "chars": 1500, "general_bpc": 1.9},
+         after={"bpc": 1.8, "top3": 0.36, "ksr": 0.25, "chars": 1500, "general_bpc": 1.95})
 elif mode == "wait":
     print("not json: a stray line", flush=True)
     signal.pause()  # until the app's Cancel
@@ -160,6 +161,8 @@ def test_learning_end_to_end_then_use_switches_to_the_personal_model_without_res
     assert dialog.detail_label.text() == "2 files, 10,000 characters; 1 file skipped\nread only the first 4 MB of the input"
     text = dialog.result_label.text()
     assert "20.0%" in text and "25.0%" in text and "1.800" in text
+    assert "<td>General English (bits/char, lower is better)</td><td align=right>1.900</td><td align=right>1.950</td>" in text
+    assert "held back" in text and "worse at general English" in text
     assert dialog.use_button.isVisible()
 
     with qtbot.waitSignal(window.service.model_ready, timeout=10000):
