@@ -132,9 +132,12 @@ def text_file_size(path: Path) -> int | Skipped:
 
 
 def estimate_seconds(text_bytes: int) -> float:
-    """Rough: finetune's budgets are ~7 min of training for 1 MB (capped there) plus ~1.5 min of measuring."""
-    used_mb = min(text_bytes, USED_BYTES) / 2**20
-    return 90 + min(420, 420 * used_mb)
+    """Rough, from finetune's budgets and runs on a 2-core machine: ~20 s to start and write the general-English
+    probe; the held-out 15% typed by the engine before and after, at ~85 words (~500 bytes) a second, at most 45 s
+    each; and training, ~6 min for 1 MB (most runs stop early), capped at 7 min. Measured: 52 KB 66 s, 978 KB 6-7 min."""
+    used = min(text_bytes, USED_BYTES)
+    measuring = 2 * min(45, 0.15 * used / 500)
+    return 20 + measuring + min(420, 360 * used / 2**20)
 
 
 def format_bytes(n: int) -> str:
