@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from foretype.model.files import atomic_write_text
+from foretype.model.files import atomic_write_text, decode_text
 
 from .editor import Editor
 from .learn import LearnDialog, new_model_path
@@ -50,22 +50,6 @@ TEXT_FILTER = f"Text ({' '.join('*' + suffix for suffix in TEXT_FILE_SUFFIXES)})
 FILE_FILTER = f"{TEXT_FILTER};;All files (*)"
 AUTOSAVE_MS = 3000
 ICON = Path(__file__).parent / "assets" / "foretype.png"
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """The text, newlines as "\\n" and without a UTF-8 BOM (saving writes none), and the encoding that read it.
-
-    Text that is not UTF-8 is most often Windows "ANSI" text, Windows-1252 in the Americas and Western Europe.
-    """
-    for encoding in ("UTF-8", "Windows-1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            pass
-    else:  # Latin-1 reads every byte, the five that Windows-1252 leaves undefined too
-        encoding, text = "Latin-1", data.decode("latin-1")
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
 def error_text(e: OSError) -> str:

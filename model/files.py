@@ -1,4 +1,5 @@
-"""Atomic writes: a crash, a kill or a full disk never leaves a half-written file."""
+"""The user's text files: read in the encodings they come in, written atomically (a crash, a kill or a full disk
+never leaves a half-written file)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,20 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], mod
 
 def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = None) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")), mode=mode)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """The text of a file's bytes, newlines as "\\n" and without a UTF-8 BOM (saving writes none), and the encoding that read it.
+
+    Text that is not UTF-8 is most often Windows "ANSI" text, Windows-1252 in the Americas and Western Europe:
+    its curly quotes and euro signs are control characters when read as Latin-1.
+    """
+    for encoding in ("UTF-8", "Windows-1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            pass
+    else:  # Latin-1 reads every byte, the five that Windows-1252 leaves undefined too
+        encoding, text = "Latin-1", data.decode("latin-1")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding

@@ -17,6 +17,7 @@ from foretype.model.predictor import Predictor
 from foretype.training.config import ConfigError, make_config, parse_overrides
 from foretype.training.export import export
 from foretype.training.prepare import prepare
+from foretype.training.textfiles import read_text_file
 from foretype.training.train import TIMED_STEPS, TrainError, restart_some_streams, steps_within_budget, train
 
 
@@ -38,6 +39,16 @@ def test_prepare_survives_binary_empty_and_latin1_files(tmp_path):
     assert meta["train"]["tokens"] == len(train_ids) > 1000
     assert meta["train"]["chars_per_token"] > 1.5
     assert meta["val"]["documents"] >= 1
+
+
+def test_windows_1252_text_with_curly_quotes_is_read_not_skipped(tmp_path):
+    # read as Latin-1, its curly quotes and euro signs were control characters: the file was "binary"
+    letter = "\u201cMerci\u201d, she wrote \u2013 it cost \u20ac5.\n" * 20
+    (tmp_path / "letter.txt").write_bytes(letter.encode("cp1252"))
+    assert read_text_file(tmp_path / "letter.txt") == letter
+    cut = "caf\u00e9 " * 10  # a read that stops inside a UTF-8 character loses that character, not the encoding
+    (tmp_path / "cut.txt").write_bytes(cut.encode("utf-8"))
+    assert read_text_file(tmp_path / "cut.txt", max_bytes=4) == "caf"
 
 
 def test_prepare_split_is_deterministic(tmp_path, corpus_dir):

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from foretype.model.files import decode_text
+
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".text", ".org", ".tex", ".csv", ".tsv", ".html", ".htm", ".eml", ""}
@@ -61,17 +63,22 @@ def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped
         return Skipped(path, "empty")
     if b"\x00" in data[:65536]:
         return Skipped(path, "binary (contains NUL bytes)")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if len(data) == max_bytes and e.start >= len(data) - 4:  # cut inside a character
-            text = data[: e.start].decode("utf-8")
-        else:
-            text = data.decode("latin-1")  # the common non-UTF-8 case; binary is caught below
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if len(data) == max_bytes:
+        data = without_a_cut_character(data)
+    text, _ = decode_text(data)  # binary read as Windows-1252 or Latin-1 is caught below
     if sum(1 for c in text[:10000] if unicodedata.category(c) == "Cc" and c not in "\n\t") > 10:
         return Skipped(path, "binary (control characters)")
     return unicodedata.normalize("NFC", text)
+
+
+def without_a_cut_character(data: bytes) -> bytes:
+    """A read that stopped at a limit may end inside a UTF-8 character: without its first bytes the text is still UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start >= len(data) - 4:
+            return data[: e.start]
+    return data
 
 
 def read_texts(inputs: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, str] | Skipped]:
