@@ -120,6 +120,16 @@ def test_the_figures_count_only_the_training_texts_words_and_the_model_keeps_all
     assert {"Anna", "Zorblax", "Quentin"} <= kept._words.keys()
 
 
+def test_the_progress_fraction_never_goes_back_when_the_estimate_grows():
+    stream = io.StringIO()
+    progress = Progress("jsonl", stream)
+    progress.started -= 10  # 10 s in
+    for eta in (10.0, 1000.0, 5.0):
+        progress.update(1, 10, eta, {}, force=True)
+    fractions = [json.loads(line)["fraction"] for line in stream.getvalue().splitlines()]
+    assert fractions[0] == pytest.approx(0.5, abs=0.01) and fractions[1] == fractions[0] and fractions[2] > fractions[1]
+
+
 def test_progress_stream_follows_the_documented_schema(finetuned):
     result, lines, out = finetuned
     assert all({"event", "phase", "elapsed"} <= line.keys() for line in lines)

@@ -118,7 +118,7 @@ and by event:
                (paths), base_sha256
     progress   step (training steps done, 0 before training), total (as in "start"), eta (seconds
                left for the whole command, null when unknown), fraction (0..1 of the whole
-               command, from elapsed and eta), metrics ({} outside training; while training
+               command, from elapsed and eta; never less than before), metrics ({} outside training; while training
                "loss", "lr", and "held_out_bpc" and "general_bpc" (latest evaluation of the held-out
                text and of the general-English probe, the base's before the first) and "best_bpc");
                at most twice a second, and at once after a phase change or an evaluation
@@ -324,6 +324,7 @@ class Progress:
         self.phase = "reading"
         self.bar: tqdm | None = None
         self._last = -math.inf
+        self._fraction = 0.0
 
     @property
     def elapsed(self) -> float:
@@ -356,8 +357,9 @@ class Progress:
         if not force and time.monotonic() - self._last < self.MIN_INTERVAL:
             return
         self._last = time.monotonic()
-        fraction = self.elapsed / (self.elapsed + eta) if eta is not None else 0.0
-        self.emit("progress", step=step, total=total, eta=None if eta is None else round(eta, 1), fraction=round(fraction, 4),
+        if eta is not None:  # a bar that moves back when the estimate grows looks broken: it waits instead
+            self._fraction = max(self._fraction, self.elapsed / (self.elapsed + eta))
+        self.emit("progress", step=step, total=total, eta=None if eta is None else round(eta, 1), fraction=round(self._fraction, 4),
                   metrics={k: round(v, 6) for k, v in metrics.items()})
 
     def close(self) -> None:
