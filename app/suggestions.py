@@ -34,11 +34,23 @@ class Acceptance:
     end: int
 
 
+SENT_CHUNK = 32_768  # characters: see text_before
+
+
 def text_before(cursor: QTextCursor) -> str:
-    """The document's text from its start to ``cursor``, with newlines as "\\n"."""
-    c = QTextCursor(cursor)
-    c.clearSelection()
-    c.movePosition(QTextCursor.MoveOperation.Start, QTextCursor.MoveMode.KeepAnchor)
+    """The text before ``cursor``, newlines as "\\n", from a start one to two chunks back that moves a chunk at a time.
+
+    The engine reads at most ~5,400 characters back and its recency cache 8,000, while copying all of a long
+    document on every keystroke cost the window's thread 15 ms at 3.6 MB. The start moves once per 32,768
+    characters typed; the engine then re-reads two of its blocks (~0.5 s, in its own thread), as after a jump.
+    """
+    position = cursor.position()
+    start = max(0, (position // SENT_CHUNK - 1) * SENT_CHUNK)
+    if "\udc00" <= cursor.document().characterAt(start) <= "\udfff":
+        start += 1  # not between the halves of an emoji
+    c = QTextCursor(cursor.document())
+    c.setPosition(start)
+    c.setPosition(position, QTextCursor.MoveMode.KeepAnchor)
     return c.selectedText().replace("\u2029", "\n")
 
 

@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("No model", self)
         self.saved_label = QLabel(self)
         self.latency_label = QLabel(self)
+        self.latency_label.setMinimumWidth(self.latency_label.fontMetrics().horizontalAdvance("9999 ms"))  # never "47 m"
         for label in (self.model_label, self.saved_label, self.latency_label):
             self.statusBar().addPermanentWidget(label)
         self._build_menus()
@@ -371,6 +372,10 @@ class MainWindow(QMainWindow):
     def save_to(self, path: Path) -> bool:
         """Write the text as UTF-8; on failure the file on disk, the modified flag and the draft stay as they were."""
         target = path.resolve()  # through a symlink, not over it
+        if target.is_char_device() or target.is_block_device() or target.is_fifo() or target.is_socket():
+            # the temporary file would be renamed over it: /dev/full became a regular file
+            self.info.show_message(f"Could not save {path}: it is a device, a pipe or a socket, not a file", topic="file")
+            return False
         try:  # an existing file keeps its permissions (the temporary file is private)
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
             atomic_write_text(target, self.editor.toPlainText(), mode=mode)
