@@ -47,8 +47,9 @@ MAX_WORD_CHARS = 32
 # Words this much less likely than the best are noise ("very" -> "verybye"): show fewer rather than junk.
 MAX_SCORE_GAP = math.log(1000)
 
-# rest of the last segment -> (opening punctuation, partial word, closing punctuation)
-PARTIAL = re.compile(rf"^(?P<lead>[{re.escape(OPENING)}]*)(?P<word>(?:[^\W\d_][\w'\-]*)?)(?P<close>[{re.escape(CLOSING)}]*)$")
+# rest of the last segment -> (opening punctuation, partial word, closing punctuation); a word has no digits, as
+# the search never spells one after the typed part ("abc123", "mp3" get no suggestions rather than themselves)
+PARTIAL = re.compile(rf"^(?P<lead>[{re.escape(OPENING)}]*)(?P<word>(?:[^\W\d_](?:[^\W\d_]|['\-])*)?)(?P<close>[{re.escape(CLOSING)}]*)$")
 
 
 @contextmanager

@@ -120,10 +120,17 @@ class Tokenizer:
 
     @cached_property
     def pieces(self) -> list[str]:
-        """Surface text of each id in model text ("▁the" -> " the"); "" for control and byte pieces."""
+        """Surface text of each id in model text ("▁the" -> " the"); "" for control pieces and bytes that are no character.
+
+        A printable ASCII character the vocabulary lacks is spelled by its byte piece ("<0x5A>" -> "Z"): the default
+        model has no piece for "Z", "Q" or "X", and without this the engine could not spell "Zealand".
+        """
         out = []
         for i in range(self.vocab_size):
-            if self.sp.is_control(i) or self.sp.is_unknown(i) or self.sp.is_byte(i):
+            if self.sp.is_byte(i):
+                byte = int(self.sp.id_to_piece(i)[1:-1], 16)  # "<0x5A>"
+                out.append(chr(byte) if byte < 0x80 and chr(byte).isprintable() else "")
+            elif self.sp.is_control(i) or self.sp.is_unknown(i):
                 out.append("")
             else:
                 out.append(self.sp.id_to_piece(i).replace(WORD_START, " "))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 import torch
@@ -218,6 +219,16 @@ def test_a_word_that_followed_the_previous_word_is_predicted_after_it(loaded):
     assert "Zorblax" in [s.word for s in predictor.suggest(3)]
     predictor.set_text("Anna Zorblax likes the book. The cat likes Anna Zorblax. Then the ")
     assert "Zorblax" not in [s.word for s in predictor.suggest(3)]  # unigram counts alone never predict
+
+
+def test_a_capital_the_vocabulary_lacks_is_spelled_by_its_byte_piece(predictor):
+    # the default model has no piece for "Z", "Q" or "X": "New Zea" offered nothing, not even "Zealand"
+    sp = predictor.tokenizer.sp
+    lacking = [c for c in string.ascii_uppercase if all(sp.is_unknown(sp.piece_to_id(p)) for p in (c, "\u2581" + c))]
+    assert lacking  # the generated corpus has few capitals
+    predictor.set_text(f"I met {lacking[0]}")
+    suggestions = predictor.suggest(3)
+    assert suggestions and all(s.word.startswith(lacking[0]) and WHOLE_WORD.match(s.word) for s in suggestions)
 
 
 def test_character_model_suggests_whole_words(loaded_char):
