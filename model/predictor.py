@@ -187,7 +187,12 @@ class Predictor:
 
     @staticmethod
     def _pair(in_use: State, following: State) -> State:
-        """Two one-chain states as one batch: the chain the suggestions use, and the one that takes over next."""
+        """Two one-chain states as one batch: the chain the suggestions use, and the one that takes over next.
+
+        Under int8 dynamic quantization a batch shares one activation scale, so the chain in use carries
+        quantization noise that depends on the other, as feeding text in different chunks already does:
+        the defining property holds exactly in float (tested), up to that noise in int8.
+        """
         return torch.cat((in_use[0], following[0]), dim=1), torch.cat((in_use[1], following[1]), dim=1)
 
     @staticmethod
@@ -334,7 +339,9 @@ class Predictor:
         if (len(self._snapshots) < 2 * self.RECENT + len(self._segments) // self._stride
                 and len(self._snapshots) * self._state_bytes <= self.SNAPSHOT_CAP_BYTES):
             return
-        while (self.RECENT + len(self._segments) // self._stride) * self._state_bytes > self.SNAPSHOT_CAP_BYTES:
+        # + 1: the snapshot at 0 is always kept; a stride past the document keeps only the recent ones
+        while ((self.RECENT + 1 + len(self._segments) // self._stride) * self._state_bytes > self.SNAPSHOT_CAP_BYTES
+               and self._stride <= len(self._segments)):
             self._stride *= 2
         self._snapshots = {i: s for i, s in self._snapshots.items() if i == 0 or self._keeps_snapshot(i)}
         self._snapshot_at = sorted(self._snapshots)
@@ -364,11 +371,11 @@ class Predictor:
             return self._partial + " ", "", "prediction", "sentence" if ends_sentence else ""
         before = self._recent_known().rstrip(" ")
         at_start = not before.strip() and not self._known[: self._current_end()].strip()  # all of it only when its end is blank
-        if at_start or self._partial.startswith(NEWLINE) or before.endswith(NEWLINE):
+        if at_start or before.endswith(NEWLINE):
             start = "line"
         else:
             ending = before.rstrip("\"')]}")
-            last_word = ending[max(ending.rfind(" "), ending.rfind(NEWLINE)) + 1 :].lower()
+            last_word = ending[max(ending.rfind(" "), ending.rfind(NEWLINE)) + 1 :].lstrip(OPENING).lower()
             start = "sentence" if ending.endswith(tuple(SENTENCE_END)) and last_word not in ABBREVIATIONS else ""
         return self._partial, word, "completion" if word else "prediction", start
 

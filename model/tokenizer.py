@@ -127,13 +127,16 @@ class Tokenizer:
         """
         out = []
         for i in range(self.vocab_size):
-            if self.sp.is_byte(i):
-                byte = int(self.sp.id_to_piece(i)[1:-1], 16)  # "<0x5A>"
-                out.append(chr(byte) if byte < 0x80 and chr(byte).isprintable() else "")
-            elif self.sp.is_control(i) or self.sp.is_unknown(i):
+            if self.sp.is_control(i) or self.sp.is_unknown(i) or self.sp.is_byte(i):
                 out.append("")
             else:
                 out.append(self.sp.id_to_piece(i).replace(WORD_START, " "))
+        spelled = set(out)
+        for i in range(self.vocab_size):
+            if self.sp.is_byte(i):
+                character = chr(int(self.sp.id_to_piece(i)[1:-1], 16))  # "<0x5A>"
+                if character.isascii() and character.isprintable() and character not in spelled:
+                    out[i] = character
         return out
 
     @cached_property

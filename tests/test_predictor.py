@@ -132,7 +132,7 @@ def test_words_in_capitals_start_a_line_only_when_the_user_wrote_them(predictor,
     assert predictor.suggest(1)[0].word == "AMORY"
 
 
-@pytest.mark.parametrize("text", ["Bring fruit, e.g. ", "We met Dr. ", "We met Dr.", "That is, I.E. "])
+@pytest.mark.parametrize("text", ["Bring fruit, e.g. ", "We met Dr. ", "We met Dr.", "That is, I.E. ", "Fruit (e.g. ", 'He said "Dr. '])
 def test_no_capital_after_an_abbreviation(predictor, monkeypatch, text):
     monkeypatch.setattr(predictor, "_search", lambda spell, typed, k: {"apples": -1.0, "the": -2.0})
     predictor.set_text(text)
