@@ -34,18 +34,26 @@ class Acceptance:
     end: int
 
 
-SENT_CHUNK = 32_768  # characters: see text_before
+SENT_CHUNK = 32_768  # characters: see tail_start
 
 
-def text_before(cursor: QTextCursor) -> str:
-    """The text before ``cursor``, newlines as "\\n", from a start one to two chunks back that moves a chunk at a time.
+def tail_start(position: int, previous: int) -> int:
+    """Where the text sent for a cursor at ``position`` starts, given where it started last time.
 
     The engine reads at most ~5,400 characters back and its recency cache 8,000, while copying all of a long
-    document on every keystroke cost the window's thread 15 ms at 3.6 MB. The start moves once per 32,768
-    characters typed; the engine then re-reads two of its blocks (~0.5 s, in its own thread), as after a jump.
+    document on every keystroke cost the window's thread 15 ms at 3.6 MB. So the text sent starts at a chunk
+    boundary, and stays there while it lies half a chunk to three chunks before the cursor (or is the
+    document's start): each move costs the engine a re-read of two of its blocks (~250 ms, in its own
+    thread), so typing moves it once per two chunks, and a cursor going back and forth does not move it.
     """
+    if previous <= position <= previous + 3 * SENT_CHUNK and (previous == 0 or position - previous >= SENT_CHUNK // 2):
+        return previous
+    return max(0, (position // SENT_CHUNK - 1) * SENT_CHUNK)
+
+
+def text_before(cursor: QTextCursor, start: int) -> str:
+    """The text from ``start`` to ``cursor``, with newlines as "\\n"."""
     position = cursor.position()
-    start = max(0, (position // SENT_CHUNK - 1) * SENT_CHUNK)
     if "\udc00" <= cursor.document().characterAt(start) <= "\udfff":
         start += 1  # not between the halves of an emoji
     c = QTextCursor(cursor.document())
@@ -71,6 +79,7 @@ class SuggestionController(QObject):
         self._inserting = False  # our own edit: keep the acceptance state
         self._acceptance: Acceptance | None = None
         self._auto_space_end: int | None = None  # cursor position right after a space we inserted
+        self._sent_start = 0  # where the text last sent to the engine started (see tail_start)
         self._keys = {(Qt.Key.Key_Tab, NO_MODIFIER): lambda: self.accept(0),
                       (Qt.Key.Key_Escape, NO_MODIFIER): self.hide,
                       (Qt.Key.Key_Backspace, NO_MODIFIER): self.undo_acceptance,
@@ -111,7 +120,8 @@ class SuggestionController(QObject):
         if self._before_word_character(cursor):  # "carefu|lly": a completion would give "carefully lly"
             self.show([])
             return
-        self.service.request(self.seq, text_before(cursor), self.settings.suggestions)
+        self._sent_start = tail_start(cursor.position(), self._sent_start)
+        self.service.request(self.seq, text_before(cursor, self._sent_start), self.settings.suggestions)
 
     def show(self, suggestions: list) -> None:
         self.suggestions = suggestions

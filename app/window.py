@@ -52,6 +52,13 @@ AUTOSAVE_MS = 3000
 ICON = Path(__file__).parent / "assets" / "foretype.png"
 
 
+SPECIAL = "it is a device, a pipe or a socket, not a file"
+
+
+def is_special(path: Path) -> bool:
+    return path.is_char_device() or path.is_block_device() or path.is_fifo() or path.is_socket()
+
+
 def error_text(e: OSError) -> str:
     """The OS's words for ``e``, in lower case to follow a colon: "permission denied"."""
     return e.strerror.lower() if e.strerror else str(e)
@@ -335,6 +342,9 @@ class MainWindow(QMainWindow):
         """
         path = Path(path)
         try:
+            if is_special(path):  # reading /dev/zero or a pipe would never end
+                self.info.show_message(f"Could not open {path}: {SPECIAL}", topic="file")
+                return False
             data = path.read_bytes()
         except FileNotFoundError if missing_ok else ():
             data = b""
@@ -372,15 +382,15 @@ class MainWindow(QMainWindow):
     def save_to(self, path: Path) -> bool:
         """Write the text as UTF-8; on failure the file on disk, the modified flag and the draft stay as they were."""
         target = path.resolve()  # through a symlink, not over it
-        if target.is_char_device() or target.is_block_device() or target.is_fifo() or target.is_socket():
-            # the temporary file would be renamed over it: /dev/full became a regular file
-            self.info.show_message(f"Could not save {path}: it is a device, a pipe or a socket, not a file", topic="file")
-            return False
-        try:  # an existing file keeps its permissions (the temporary file is private)
+        try:
+            if is_special(target):  # the temporary file would be renamed over it: /dev/full became a regular file
+                self.info.show_message(f"Could not save {path}: {SPECIAL}", topic="file")
+                return False
+            # an existing file keeps its permissions (the temporary file is private)
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
             atomic_write_text(target, self.editor.toPlainText(), mode=mode)
         except OSError as e:
-            unchanged = "; the file on disk is unchanged" if target.exists() else ""
+            unchanged = "; the file on disk is unchanged" if os.path.exists(target) else ""
             self.info.show_message(f"Could not save {path}: {save_error_text(target, e)}{unchanged}", topic="file")
             return False
         self.path = path

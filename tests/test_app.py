@@ -21,7 +21,7 @@ from foretype.app.service import load_predictor
 from foretype.app.settings import Settings, draft_lock_path, draft_path, personal_model_path, previous_draft_path
 from foretype.app.editor import Editor
 from foretype.app.suggestion_bar import ACCEPT_MODIFIER
-from foretype.app.suggestions import SENT_CHUNK, text_before
+from foretype.app.suggestions import SENT_CHUNK, tail_start, text_before
 from foretype.app.window import MainWindow
 from foretype.model.errors import ForetypeError
 from foretype.model.files import atomic_write
@@ -94,16 +94,18 @@ def test_a_long_documents_text_is_sent_from_a_start_that_moves_a_chunk_at_a_time
     # copying all of a 3.6 MB document on each keystroke cost the window's thread 15 ms; the engine reads ~5,400 characters
     editor = Editor()
     qtbot.addWidget(editor)
-    text = "word " * 30_000
+    text = "word " * 60_000
     editor.setPlainText(text)
     cursor = editor.textCursor()
-    starts = []
-    for position in (100, 150_000, 149_000, 4 * SENT_CHUNK, 4 * SENT_CHUNK - 1):
+    start, starts = 0, []
+    # typing on from 3 chunks, backspacing across a chunk boundary and back, jumping to the top, then to the end
+    for position in (3 * SENT_CHUNK, 3 * SENT_CHUNK + 1, 3 * SENT_CHUNK - 1, 3 * SENT_CHUNK + 1, 100, 300_000):
+        start = tail_start(position, start)
         cursor.setPosition(position)
-        sent = text_before(cursor)
-        assert text[:position].endswith(sent) and len(sent) <= 2 * SENT_CHUNK
+        sent = text_before(cursor, start)
+        assert text[:position].endswith(sent) and len(sent) <= 3 * SENT_CHUNK
         starts.append(position - len(sent))
-    assert starts == [0, 3 * SENT_CHUNK, 3 * SENT_CHUNK, 3 * SENT_CHUNK, 2 * SENT_CHUNK]
+    assert starts == [0, 2 * SENT_CHUNK, 2 * SENT_CHUNK, 2 * SENT_CHUNK, 0, 8 * SENT_CHUNK]
 
 
 CRASHING_COPY = """
@@ -560,7 +562,7 @@ def test_saving_into_a_folder_without_write_permission_names_the_folder(make_win
     assert window.isWindowModified() and path.read_text() == "Saved before."
 
 
-def test_saving_to_a_pipe_or_device_leaves_it_in_place(make_window, tmp_path):
+def test_saving_to_a_pipe_or_device_leaves_it_in_place_and_opening_one_is_refused(make_window, tmp_path):
     # renamed over, /dev/full became a regular file (a pipe stands in for it here: a failing test must not break /dev)
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
@@ -569,6 +571,10 @@ def test_saving_to_a_pipe_or_device_leaves_it_in_place(make_window, tmp_path):
     assert not window.save_to(pipe)
     assert pipe.is_fifo() and "not a file" in window.info.label.text()
     assert window.isWindowModified()
+    assert not window.open_file(os.devnull) and window.path is None  # reading /dev/zero or a pipe would never end
+    assert "not a file" in window.info.label.text()
+    too_long = tmp_path / ("a" * 300 + ".txt")  # checking what it is raises: the message must still come
+    assert not window.save_to(too_long) and "name too long" in window.info.label.text()
 
 
 def test_the_latency_label_has_room_for_its_figure(make_window):
