@@ -37,7 +37,11 @@ from .settings import data_dir
 
 log = logging.getLogger(__name__)
 
-USED_BYTES = 4 * 2**20  # finetune.MAX_INPUT_BYTES (not imported: that module imports torch); a test keeps them equal
+# finetune's budgets (not imported: that module imports torch); a test keeps them equal
+USED_BYTES = 4 * 2**20  # finetune.MAX_INPUT_BYTES
+HELD_OUT_FRACTION = 0.15  # of the text, typed by the engine before and after training
+REPORT_SECONDS = 45.0  # at most, each time
+TRAIN_SECONDS = 420.0  # at most
 MAX_SCANNED_FILES = 5_000  # the scan runs on the GUI thread: a huge folder is counted only this far (~40 MB read at most)
 SNIFF_BYTES = 8192  # enough of a file to tell text from binary
 SKIPPED_SHOWN = 3  # skipped files named, with the reason, under the selection
@@ -133,11 +137,11 @@ def text_file_size(path: Path) -> int | Skipped:
 
 def estimate_seconds(text_bytes: int) -> float:
     """Rough, from finetune's budgets and runs on a 2-core machine: ~20 s to start and write the general-English
-    probe; the held-out 15% typed by the engine before and after, at ~85 words (~500 bytes) a second, at most 45 s
-    each; and training, ~6 min for 1 MB (most runs stop early), capped at 7 min. Measured: 52 KB 66 s, 978 KB 6-7 min."""
+    probe; the held-out text typed before and after at ~85 words (~500 bytes) a second; and training, ~6 min for
+    1 MB (most runs stop early). Measured: 52 KB 66 s, 978 KB 6-7 min."""
     used = min(text_bytes, USED_BYTES)
-    measuring = 2 * min(45, 0.15 * used / 500)
-    return 20 + measuring + min(420, 360 * used / 2**20)
+    measuring = 2 * min(REPORT_SECONDS, HELD_OUT_FRACTION * used / 500)
+    return 20 + measuring + min(TRAIN_SECONDS, 360 * used / 2**20)
 
 
 def format_bytes(n: int) -> str:
@@ -456,12 +460,10 @@ class LearnDialog(QDialog):
                 ("General English (bits/char, lower is better)", "general_bpc", "{:.3f}")]
         table = "".join(f"<tr><td>{name}</td><td align=right>{fmt.format(before[key])}</td><td align=right>{fmt.format(after[key])}</td></tr>"
                         for name, key, fmt in rows if key in before and key in after)
-        if event.get("held_back"):
-            note = "<p>Training was held back: learning more of your text made the model worse at general English.</p>"
-        elif event.get("best_step") == 0:
-            note = "<p>Your text did not improve the model: the new one is the same as the current one.</p>"
-        else:
-            note = ""
+        note = ("<p>Training was held back: learning more of your text made the model worse at general English.</p>"
+                if event.get("held_back") else "")
+        if event.get("best_step") == 0:  # the weights are the current model's; the lexicon is new
+            note += "<p>Training did not improve its predictions on your text: the new model adds your words and phrases to the current one.</p>"
         general = " (general English: on text the current model wrote)" if "general_bpc" in after else ""
         self._show_result(f"<p>Measured on {int(after.get('chars', 0)):,} characters of your text that training did not see{general}:</p>"
                           f"<table cellspacing=6><tr><th></th><th>Before</th><th>After</th></tr>{table}</table>{note}"

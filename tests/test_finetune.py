@@ -11,18 +11,21 @@ import random
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 from foretype.model.modelfile import load_model_file, sha256_of
 from foretype.model.recency import Lexicon
+from foretype.training import finetune as finetune_module
 from foretype.training.finetune import (
     FinetuneConfig,
     FinetuneError,
     PersonalText,
     Progress,
     finetune,
+    general_english_reference,
     personal_lexicons,
     read_personal_text,
     sample_probe,
@@ -57,6 +60,14 @@ def finetuned(tiny_model_path, mine, tmp_path_factory):
     stream = io.StringIO()
     result = finetune(tiny_model_path, [str(mine)], out, FAST, Progress("jsonl", stream))
     return result, [json.loads(line) for line in stream.getvalue().splitlines()], out
+
+
+def test_the_guard_of_a_personal_model_fine_tuned_again_counts_from_the_default(finetuned, tiny_model_path, monkeypatch):
+    # measured from each base, k runs would allow 1.08^k of the default's general-English bits/char
+    monkeypatch.setattr(finetune_module, "default_model_path", lambda: Path(tiny_model_path))
+    personal, base = load_model_file(finetuned[2]), load_model_file(tiny_model_path)
+    assert general_english_reference(personal).sha256 == sha256_of(tiny_model_path)
+    assert general_english_reference(base) is base
 
 
 def test_learns_the_users_writing(finetuned):

@@ -108,10 +108,11 @@ def test_scan_of_a_huge_folder_stops_and_says_only_part_is_used(writing):
     assert "Only the first 4.0 MB of text will be used" in selection.describe()
 
 
-def test_the_app_reads_as_much_as_finetune_does():
-    from foretype.training.finetune import MAX_INPUT_BYTES
+def test_the_app_reads_and_estimates_with_finetunes_budgets():
+    from foretype.training.finetune import HELD_OUT_FRACTION, MAX_INPUT_BYTES, FinetuneConfig
 
-    assert learn.USED_BYTES == MAX_INPUT_BYTES
+    assert learn.USED_BYTES == MAX_INPUT_BYTES and learn.HELD_OUT_FRACTION == HELD_OUT_FRACTION
+    assert (learn.REPORT_SECONDS, learn.TRAIN_SECONDS) == (FinetuneConfig.report_seconds, FinetuneConfig.train_seconds)
 
 
 def test_the_time_estimate_is_near_measured_runs_and_within_ten_minutes():
