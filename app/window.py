@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from foretype.model.files import atomic_write_text, decode_text
+from foretype.model.files import atomic_write_text, decode_text, has_nul_bytes
 
 from .editor import Editor
 from .learn import LearnDialog, new_model_path
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
         except OSError as e:
             self.info.show_message(f"Could not open {path}: {error_text(e)}", topic="file")
             return False
-        if b"\0" in data:
+        if has_nul_bytes(data):
             self.info.show_message(f"Could not open {path}: it is not a text file (it has NUL bytes)", topic="file")
             return False
         text, encoding = decode_text(data)

@@ -3,6 +3,7 @@ never leaves a half-written file)."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import tempfile
 from collections.abc import Callable
@@ -39,12 +40,19 @@ def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = Non
     atomic_write(path, lambda f: f.write(text.encode("utf-8")), mode=mode)
 
 
+def has_nul_bytes(data: bytes) -> bool:
+    """Binary data, unless it is UTF-16 text (which `decode_text` reads)."""
+    return b"\0" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """The text of a file's bytes, newlines as "\\n" and without a UTF-8 BOM (saving writes none), and the encoding that read it.
 
     Text that is not UTF-8 is most often Windows "ANSI" text, Windows-1252 in the Americas and Western Europe:
     its curly quotes and euro signs are control characters when read as Latin-1.
     """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
+        return data.decode("utf-16").replace("\r\n", "\n").replace("\r", "\n"), "UTF-16"
     for encoding in ("UTF-8", "Windows-1252"):
         try:
             text = data.decode(encoding)

@@ -526,12 +526,16 @@ def test_a_windows_1252_file_opens_as_modified_and_saves_as_utf8_only_when_saved
     bom.write_bytes(b"\xef\xbb\xbfcaf\xc3\xa9")
     assert window.open_file(bom) and window.editor.toPlainText() == "café"
     assert not window.isWindowModified() and window.file_note.text() == ""
+    notepad = tmp_path / "unicode.txt"  # Notepad's old "Unicode": UTF-16 with a byte-order mark, full of NUL bytes
+    notepad.write_bytes("caf\u00e9\r\n".encode("utf-16"))
+    assert window.open_file(notepad) and window.editor.toPlainText() == "café\n"
+    assert window.file_note.text() == "Read unicode.txt as UTF-16; it will be saved as UTF-8."
 
     png = tmp_path / "logo.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert not window.open_file(png)
     assert window.info.label.text() == f"Could not open {png}: it is not a text file (it has NUL bytes)"
-    assert window.path == bom  # the open document stays
+    assert window.path == notepad  # the open document stays
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, a folder that refuses new files even to root")

@@ -46,6 +46,8 @@ def test_windows_1252_text_with_curly_quotes_is_read_not_skipped(tmp_path):
     letter = "\u201cMerci\u201d, she wrote \u2013 it cost \u20ac5.\n" * 20
     (tmp_path / "letter.txt").write_bytes(letter.encode("cp1252"))
     assert read_text_file(tmp_path / "letter.txt") == letter
+    (tmp_path / "unicode.txt").write_bytes(letter.encode("utf-16"))  # NUL bytes, yet text
+    assert read_text_file(tmp_path / "unicode.txt") == letter
     cut = "caf\u00e9 " * 10  # a read that stops inside a UTF-8 character loses that character, not the encoding
     (tmp_path / "cut.txt").write_bytes(cut.encode("utf-8"))
     assert read_text_file(tmp_path / "cut.txt", max_bytes=4) == "caf"

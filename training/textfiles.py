@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from foretype.model.files import decode_text
+from foretype.model.files import decode_text, has_nul_bytes
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped
         return Skipped(path, f"cannot be read ({e.strerror or e})")
     if not data.strip():
         return Skipped(path, "empty")
-    if b"\x00" in data[:65536]:
+    if has_nul_bytes(data[:65536]):
         return Skipped(path, "binary (contains NUL bytes)")
     if len(data) == max_bytes:
         data = without_a_cut_character(data)
