@@ -23,9 +23,9 @@ class SlotButton(QPushButton):
     The width is ignored as a size hint: the slots share the bar equally, whatever their words.
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, keys: str, parent=None):
         super().__init__(parent)
-        self._word = ""
+        self._word, self._keys = "", keys  # the keys that accept it, for the tooltip
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
     def word(self) -> str:
@@ -43,7 +43,9 @@ class SlotButton(QPushButton):
         option = QStyleOptionButton()
         self.initStyleOption(option)
         room = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self).width()
-        self.setText(self.fontMetrics().elidedText(self._word, Qt.TextElideMode.ElideRight, room).replace("&", "&&"))
+        shown = self.fontMetrics().elidedText(self._word, Qt.TextElideMode.ElideRight, room)
+        self.setText(shown.replace("&", "&&"))
+        self.setToolTip(self._keys if shown == self._word else f"{self._word} ({self._keys})")  # the whole word, when cut
 
 
 class SuggestionBar(QWidget):
@@ -62,10 +64,9 @@ class SuggestionBar(QWidget):
             button.deleteLater()
         self._buttons = []
         for i in range(slots):
-            button = SlotButton(self)
+            button = SlotButton(f"{ACCEPT_MODIFIER_NAME}+{i + 1}" + (" or Tab" if i == 0 else ""), self)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setFlat(True)
-            button.setToolTip(f"{ACCEPT_MODIFIER_NAME}+{i + 1}" + (" or Tab" if i == 0 else ""))
             button.clicked.connect(lambda _=False, i=i: self.clicked.emit(i))
             self._layout.addWidget(button)
             self._buttons.append(button)

@@ -697,6 +697,8 @@ def test_long_suggestions_never_widen_the_window(make_window, qtbot):
     assert window.minimumSizeHint().width() < 500
     assert window.bar.words() == [long_word + c for c in "abc"]
     assert all(button.text().endswith("\u2026") for button in window.bar._buttons)  # shown elided
+    tooltip = window.bar._buttons[0].toolTip()
+    assert tooltip.startswith(long_word + "a (") and tooltip.endswith(" or Tab)")  # the whole word, and its keys
 
 
 def test_settings_round_trip_and_broken_files_give_defaults(tmp_path):
