@@ -178,12 +178,15 @@ class Predictor:
         with single_steps():
             return self.model.advance(torch.tensor([ids] * state[0].shape[1], dtype=torch.long), state)
 
-    def _feed_chains(self, state: State, ids: list[int], same_chains: bool) -> State:
-        """Feed both chains; in the first block, where both started at segment 0, one stands for both (30% less work)."""
-        if not same_chains:
-            return self._feed(state, ids)
-        in_use = self._feed(self._in_use(state), ids)
-        return self._pair(in_use, in_use)
+    def _feed_chains(self, state: State, ids: list[int], same_chains: bool, in_use: State | None = None) -> State:
+        """Feed both chains. In the first block (``same_chains``: both started at segment 0) one stands for both,
+        30% less work. ``in_use``: the chain in use after ``ids``, when the search has stepped it already."""
+        if in_use is None:
+            if not same_chains:
+                return self._feed(state, ids)
+            in_use = self._feed(self._in_use(state), ids)
+        # a new tensor, not a view: a snapshot must not hold the search's whole batch
+        return self._pair(in_use, in_use if same_chains else self._feed(self._following(state), ids))
 
     @staticmethod
     def _pair(in_use: State, following: State) -> State:
@@ -307,8 +310,10 @@ class Predictor:
             while j < n and not self._keeps_snapshot(j) and j % self.CONTEXT_BLOCK:
                 j += 1
             ids = [t for segment in self._ids[i:j] for t in segment]
-            same_chains = j <= self.CONTEXT_BLOCK
-            state = self._searched_state(state, ids, same_chains) or self._feed_chains(state, ids, same_chains)
+            row = self._searched_row(state, ids)
+            state = self._feed_chains(state, ids, j <= self.CONTEXT_BLOCK, None if row is None else (row.h, row.c))
+            if row is not None:  # the row also gives the cursor's next-token distribution
+                self._cursor_rows = (state, self._rows_width, row)
             if j % self.CONTEXT_BLOCK == 0:  # the following chain takes over, and a new one starts here
                 state = self._pair(self._following(state), self._in_use(self._start_state))
             if j >= valid_from and self._keeps_snapshot(j):
@@ -318,22 +323,15 @@ class Predictor:
             i = j
         return state
 
-    def _searched_state(self, state: State, ids: list[int], same_chains: bool) -> State | None:
-        """The state after ``ids`` if the last search already stepped them from ``state``, else None.
+    def _searched_row(self, state: State, ids: list[int]) -> Rows | None:
+        """The search's row after ``ids`` if the last search already stepped them from ``state``, else None.
 
         Finishing a word (typing the space after it) feeds the word's tokens, which the search of the
         keystroke before has stepped as one of its beams: its row gives the chain in use and the cursor's
-        next-token distribution, so the space costs no model step in the first block (``same_chains``:
-        both chains started at segment 0), and one step of the following chain after it.
+        next-token distribution, so the space costs no model step in the first block, and one step of the
+        following chain after it.
         """
-        row = self._rows.get(tuple(ids)) if state is self._rows_for else None
-        if row is None:
-            return None
-        in_use = (row.h, row.c)
-        # a new tensor, not a view: a snapshot must not hold the search's whole batch
-        after = self._pair(in_use, in_use if same_chains else self._feed(self._following(state), ids))
-        self._cursor_rows = (after, self._rows_width, row)
-        return after
+        return self._rows.get(tuple(ids)) if state is self._rows_for else None
 
     def _prune_snapshots(self) -> None:
         if (len(self._snapshots) < 2 * self.RECENT + len(self._segments) // self._stride
@@ -520,12 +518,15 @@ class Predictor:
     def _shouted_by_the_training_text(self, word: str) -> bool:
         """A word in capitals that the user has not written so: at a line's start the model offers the speaker
         names and headings of the plays and books it learned from ("AMORY", "THE") before "Thank" or "I"."""
-        return len(word) > 1 and word.isupper() and not any(counts is not None and word in counts for counts in (self.recency, self.lexicon))
+        return len(word) > 1 and word.isupper() and not self._written_by_user(word)
 
     def _users_word(self, word: str) -> bool:
         """In the recency cache or the lexicon, as typed, lowercased or capitalised: "Petitioning" at a sentence's start makes "petitioning" a word."""
-        forms = {word, word.lower(), word[:1].upper() + word[1:]}
-        return any(form in counts for counts in (self.recency, self.lexicon) if counts is not None for form in forms)
+        return any(map(self._written_by_user, {word, word.lower(), word[:1].upper() + word[1:]}))
+
+    def _written_by_user(self, word: str) -> bool:
+        """In the recency cache or the lexicon exactly as ``word`` is written."""
+        return any(counts is not None and word in counts for counts in (self.recency, self.lexicon))
 
     @staticmethod
     def _shown_above(words: dict[str, float], k: int) -> float:
