@@ -40,9 +40,12 @@ def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = Non
     atomic_write(path, lambda f: f.write(text.encode("utf-8")), mode=mode)
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # Notepad's "Unicode"
+
+
 def has_nul_bytes(data: bytes) -> bool:
     """Binary data, unless it is UTF-16 text (which `decode_text` reads)."""
-    return b"\0" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    return b"\0" in data and not data.startswith(UTF16_BOMS)
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -51,14 +54,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
     Text that is not UTF-8 is most often Windows "ANSI" text, Windows-1252 in the Americas and Western Europe:
     its curly quotes and euro signs are control characters when read as Latin-1.
     """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
-        return data.decode("utf-16").replace("\r\n", "\n").replace("\r", "\n"), "UTF-16"
-    for encoding in ("UTF-8", "Windows-1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            pass
-    else:  # Latin-1 reads every byte, the five that Windows-1252 leaves undefined too
-        encoding, text = "Latin-1", data.decode("latin-1")
+    if data.startswith(UTF16_BOMS):
+        encoding, text = "UTF-16", data.decode("utf-16")
+    else:
+        for encoding in ("UTF-8", "Windows-1252"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                pass
+        else:  # Latin-1 reads every byte, the five that Windows-1252 leaves undefined too
+            encoding, text = "Latin-1", data.decode("latin-1")
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
