@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPalette, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
@@ -59,4 +60,9 @@ class Editor(QPlainTextEdit):
         painter = QPainter(self.viewport())
         painter.setFont(self.font())
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(rect.left() + 1, rect.top() + self.fontMetrics().ascent(), self._ghost_text)
+        painter.drawText(rect.left() + 1, rect.top() + self.fontMetrics().ascent(), self.visible_ghost_text())
+
+    def visible_ghost_text(self) -> str:
+        """The ghost text cut to the room left on the cursor's line, with an ellipsis: cut silently, it reads as a shorter word."""
+        room = self.viewport().width() - int(self.document().documentMargin()) - self.cursorRect().left() - 1
+        return self.fontMetrics().elidedText(self._ghost_text, Qt.TextElideMode.ElideRight, max(room, 0))

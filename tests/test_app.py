@@ -166,6 +166,23 @@ def test_the_empty_document_shows_predictions_in_the_bar_but_no_ghost_over_the_p
     assert window.editor.ghost_text() == "a"
 
 
+def test_ghost_text_near_the_right_edge_is_cut_with_an_ellipsis(qtbot):
+    editor = Editor()
+    qtbot.addWidget(editor)
+    editor.resize(300, 200)
+    editor.show()
+    editor.set_ghost_text("ry")
+    assert editor.visible_ghost_text() == "ry"  # room enough at the start of a line
+    editor.setPlainText("x" * 200)
+    editor.moveCursor(QTextCursor.MoveOperation.StartOfLine)
+    while editor.cursorRect().left() < editor.viewport().width() - 80:  # to the last characters of the first line
+        editor.moveCursor(QTextCursor.MoveOperation.Right)
+    editor.set_ghost_text("extraordinarily")
+    shown = editor.visible_ghost_text()
+    room = editor.viewport().width() - editor.cursorRect().left()
+    assert shown.endswith("…") and editor.fontMetrics().horizontalAdvance(shown) <= room
+
+
 def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "hel")
