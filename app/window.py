@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from foretype.model.files import atomic_write_text, decode_text, has_nul_bytes
+from foretype.model.files import TextFileError, TextFormat, atomic_write_text, decode_text, has_nul_bytes
 
 from .editor import Editor
 from .learn import LearnDialog, new_model_path
@@ -216,6 +216,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.model_override = model_override
         self.path: Path | None = None
+        self.text_format = TextFormat()  # how the open file stored its text: saving keeps its line endings and BOM
         self._draft_dirty = False
         self._draft_lock, self.draft_slot = lock_draft_slot()
         self.learn_dialog: LearnDialog | None = None
@@ -326,7 +327,7 @@ class MainWindow(QMainWindow):
 
     def new_file(self) -> None:
         if self.maybe_save():
-            self._set_document("", None)
+            self._set_document("", None, TextFormat())
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
@@ -354,11 +355,15 @@ class MainWindow(QMainWindow):
         if has_nul_bytes(data):
             self.info.show_message(f"Could not open {path}: it is not a text file (it has NUL bytes)", topic="file")
             return False
-        text, encoding = decode_text(data)
-        self._set_document(text, path)
-        if encoding != "UTF-8":
+        try:
+            text, text_format = decode_text(data)
+        except TextFileError as e:
+            self.info.show_message(f"Could not open {path}: {e}", topic="file")
+            return False
+        self._set_document(text, path, text_format)
+        if text_format.encoding != "UTF-8":
             self.editor.document().setModified(True)
-            self.file_note.setText(f"Read {path.name} as {encoding}; it will be saved as UTF-8.")
+            self.file_note.setText(f"Read {path.name} as {text_format.encoding}; it will be saved as UTF-8.")
         self._remember(path)
         return True
 
@@ -380,7 +385,8 @@ class MainWindow(QMainWindow):
         return self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
-        """Write the text as UTF-8; on failure the file on disk, the modified flag and the draft stay as they were."""
+        """Write the text as UTF-8 with the file's line endings and BOM; on failure the file on disk, the modified flag
+        and the draft stay as they were."""
         target = path.resolve()  # through a symlink, not over it
         try:
             if is_special(target):  # the temporary file would be renamed over it: /dev/full became a regular file
@@ -388,7 +394,7 @@ class MainWindow(QMainWindow):
                 return False
             # an existing file keeps its permissions (the temporary file is private)
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-            atomic_write_text(target, self.editor.toPlainText(), mode=mode)
+            atomic_write_text(target, self.text_format.file_text(self.editor.toPlainText()), mode=mode)
         except OSError as e:
             unchanged = "; the file on disk is unchanged" if os.path.exists(target) else ""
             self.info.show_message(f"Could not save {path}: {save_error_text(target, e)}{unchanged}", topic="file")
@@ -396,8 +402,7 @@ class MainWindow(QMainWindow):
         self.path = path
         self.editor.document().setModified(False)
         self._update_title()  # Save As of an unmodified document changes the name, not the modified flag
-        self.info.dismiss("file")
-        self.file_note.clear()
+        self._clear_file_messages()
         self._remember(path)
         self._discard_draft()
         self.statusBar().showMessage(f"Saved {path}", 3000)
@@ -415,13 +420,18 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    def _set_document(self, text: str, path: Path | None) -> None:
+    def _set_document(self, text: str, path: Path | None, text_format: TextFormat) -> None:
         self.editor.setPlainText(text)
         self.path = path
+        self.text_format = text_format
         self.editor.document().setModified(False)
         self._discard_draft()
         self._update_title()
-        self.info.dismiss("file")  # an error about the file this one replaces
+        self._clear_file_messages()  # about the file this one replaces
+
+    def _clear_file_messages(self) -> None:
+        """Take down an error about opening or saving the file and the note on how it was read: both are out of date."""
+        self.info.dismiss("file")
         self.file_note.clear()
 
     def _remember(self, path: Path) -> None:

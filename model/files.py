@@ -4,11 +4,16 @@ never leaves a half-written file)."""
 from __future__ import annotations
 
 import codecs
+import encodings.cp1252
 import os
+import re
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from .errors import ForetypeError
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], mode: int | None = None) -> None:
@@ -42,27 +47,51 @@ def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = Non
 
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # Notepad's "Unicode"
 
+# Windows-1252 as Windows reads it: the five bytes the standard leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are the
+# control characters of the same number, as in Latin-1: a file with one of them keeps its curly quotes
+WINDOWS_1252 = "".join(chr(byte) if char == "\ufffe" else char
+                       for byte, char in enumerate(encodings.cp1252.decoding_table))
+
+
+class TextFileError(ForetypeError):
+    """A file's bytes are not text in the encoding they are marked with; the message follows "Could not open FILE: "."""
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    """How a file stored its text: saving keeps its line endings and UTF-8 BOM, as the user's other tools expect."""
+
+    encoding: str = "UTF-8"
+    newline: str = "\n"
+    bom: bool = False
+
+    def file_text(self, text: str) -> str:
+        """``text`` (newlines as "\\n") as the file holds it, to be written as UTF-8 whatever it was read as."""
+        return ("\ufeff" if self.bom else "") + text.replace("\n", self.newline)
+
 
 def has_nul_bytes(data: bytes) -> bool:
     """Binary data, unless it is UTF-16 text (which `decode_text` reads)."""
     return b"\0" in data and not data.startswith(UTF16_BOMS)
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """The text of a file's bytes, newlines as "\\n" and without a UTF-8 BOM (saving writes none), and the encoding that read it.
+def decode_text(data: bytes) -> tuple[str, TextFormat]:
+    """The text of a file's bytes, newlines as "\\n" and without a BOM, and how the file stored it.
 
     Text that is not UTF-8 is most often Windows "ANSI" text, Windows-1252 in the Americas and Western Europe:
-    its curly quotes and euro signs are control characters when read as Latin-1.
+    its curly quotes and euro signs are control characters when read as Latin-1. Every byte is Windows-1252 text,
+    so only a file marked as UTF-16 can fail to decode: TextFileError.
     """
     if data.startswith(UTF16_BOMS):
-        encoding, text = "UTF-16", data.decode("utf-16")
+        try:
+            encoding, text = "UTF-16", data.decode("utf-16")
+        except UnicodeDecodeError as e:  # an odd number of bytes, or half of a surrogate pair
+            raise TextFileError(f"it is marked as UTF-16 text but is not valid UTF-16 at byte {e.start}") from e
     else:
-        for encoding in ("UTF-8", "Windows-1252"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                pass
-        else:  # Latin-1 reads every byte, the five that Windows-1252 leaves undefined too
-            encoding, text = "Latin-1", data.decode("latin-1")
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), encoding
+        try:
+            encoding, text = "UTF-8", data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding, text = "Windows-1252", codecs.charmap_decode(data, "strict", WINDOWS_1252)[0]
+    first_break = re.search(r"\r\n|\r|\n", text)  # a file's first line ending is taken to be its style
+    text_format = TextFormat(encoding, first_break.group() if first_break else "\n", text.startswith("\ufeff"))
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), text_format

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import errno
 import json
 import os
@@ -106,6 +107,51 @@ def test_a_long_documents_text_is_sent_from_a_start_that_moves_a_chunk_at_a_time
         assert text[:position].endswith(sent) and len(sent) <= 3 * SENT_CHUNK
         starts.append(position - len(sent))
     assert starts == [0, 2 * SENT_CHUNK, 2 * SENT_CHUNK, 2 * SENT_CHUNK, 0, 8 * SENT_CHUNK]
+
+
+def add_lines(window, lines: str) -> None:
+    cursor = window.editor.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    cursor.insertText(lines)
+
+
+@pytest.mark.parametrize("before, after", [
+    (b"\xef\xbb\xbfone\r\n", b"\xef\xbb\xbfone\r\ntwo\r\nthree\r\n"),  # Notepad's UTF-8
+    (b"one\n", b"one\ntwo\nthree\n"),
+    (b"caf\xe9\r\n", b"caf\xc3\xa9\r\ntwo\r\nthree\r\n"),  # Windows-1252: saved as UTF-8, as its note says
+])
+def test_saving_keeps_the_files_line_endings_and_bom(make_window, tmp_path, before, after):
+    window = make_window()
+    path = tmp_path / "letter.txt"
+    path.write_bytes(before)
+    assert window.open_file(path)
+    add_lines(window, "two\nthree\n")
+    assert window.save()
+    assert path.read_bytes() == after
+
+
+def test_a_new_document_saves_plain_newlines_whatever_the_file_before(make_window, tmp_path):
+    window = make_window()
+    windows_file = tmp_path / "windows.txt"
+    windows_file.write_bytes(b"\xef\xbb\xbfone\r\n")
+    assert window.open_file(windows_file)
+    window.new_file()
+    add_lines(window, "one\ntwo\n")
+    assert window.save_to(tmp_path / "new.txt")
+    assert (tmp_path / "new.txt").read_bytes() == b"one\ntwo\n"
+
+
+def test_opening_damaged_utf16_says_why_and_keeps_the_open_document(make_window, tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("kept")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8a\x00")  # a lone high surrogate
+    window = make_window()
+    assert window.open_file(good)
+    assert not window.open_file(bad)
+    message = "it is marked as UTF-16 text but is not valid UTF-16 at byte 2"
+    assert window.info.label.text() == f"Could not open {bad}: {message}"
+    assert window.path == good and window.editor.toPlainText() == "kept"
 
 
 CRASHING_COPY = """
@@ -535,10 +581,10 @@ def test_a_windows_1252_file_opens_as_modified_and_saves_as_utf8_only_when_saved
     assert path.read_text(encoding="utf-8") == "café crème “brûlée”\n"
     assert not window.isWindowModified() and window.file_note.text() == ""
 
-    undefined = tmp_path / "odd.txt"  # 0x81 is not Windows-1252
-    undefined.write_bytes(b"\x81caf\xe9")
-    assert window.open_file(undefined) and window.editor.toPlainText() == "\x81café"
-    assert window.file_note.text() == "Read odd.txt as Latin-1; it will be saved as UTF-8."
+    undefined = tmp_path / "odd.txt"  # 0x81 is undefined in Windows-1252: read as Latin-1 reads it, the quotes still curly
+    undefined.write_bytes(b"\x81\x93caf\xe9\x94")
+    assert window.open_file(undefined) and window.editor.toPlainText() == "\x81“café”"
+    assert window.file_note.text() == "Read odd.txt as Windows-1252; it will be saved as UTF-8."
     bom = tmp_path / "bom.txt"
     bom.write_bytes(b"\xef\xbb\xbfcaf\xc3\xa9")
     assert window.open_file(bom) and window.editor.toPlainText() == "café"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from foretype.model.files import decode_text, has_nul_bytes
+from foretype.model.files import TextFileError, decode_text, has_nul_bytes
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,10 @@ def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped
         return Skipped(path, "binary (contains NUL bytes)")
     if len(data) == max_bytes:
         data = without_a_cut_character(data)
-    text, _ = decode_text(data)  # binary read as Windows-1252 or Latin-1 is caught below
+    try:
+        text, _ = decode_text(data)  # binary read as Windows-1252 is caught below
+    except TextFileError as e:
+        return Skipped(path, str(e))
     if sum(1 for c in text[:10000] if unicodedata.category(c) == "Cc" and c not in "\n\t") > 10:
         return Skipped(path, "binary (control characters)")
     return unicodedata.normalize("NFC", text)

@@ -1,0 +1,48 @@
+"""Reading the user's text files: encodings, damaged UTF-16, line endings and BOM (the window's saving is in test_app.py)."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from foretype.model.files import TextFileError, TextFormat, decode_text
+from foretype.training.textfiles import Skipped, read_text_file
+
+BAD_UTF16 = {
+    "odd length": codecs.BOM_UTF16_LE + "hi".encode("utf-16-le") + b"x",
+    "lone high surrogate": codecs.BOM_UTF16_LE + b"\x00\xd8a\x00",
+    "lone low surrogate": codecs.BOM_UTF16_BE + b"\xdc\x00\x00a",
+    "cut pair": codecs.BOM_UTF16_LE + b"a\x00\x00\xd8",
+}
+
+
+@pytest.mark.parametrize("data", BAD_UTF16.values(), ids=BAD_UTF16.keys())
+def test_damaged_utf16_is_a_one_line_error_not_a_unicode_error(data):
+    with pytest.raises(TextFileError, match=r"^it is marked as UTF-16 text but is not valid UTF-16 at byte \d+$"):
+        decode_text(data)
+
+
+def test_learn_skips_damaged_utf16_with_a_reason(tmp_path):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(BAD_UTF16["odd length"])
+    assert read_text_file(path) == Skipped(path, "it is marked as UTF-16 text but is not valid UTF-16 at byte 6")
+
+
+def test_a_byte_windows_1252_leaves_undefined_keeps_the_rest_windows_1252():
+    text, text_format = decode_text(b"\x93caf\xe9\x94 \x80 \x81\x8d\x8f\x90\x9d")
+    assert text == "\u201ccaf\u00e9\u201d \u20ac \x81\x8d\x8f\x90\x9d"  # the five as Latin-1 reads them
+    assert text_format.encoding == "Windows-1252"
+
+
+@pytest.mark.parametrize("data, text, text_format", [
+    (b"\xef\xbb\xbfone\r\ntwo\r\n", "one\ntwo\n", TextFormat("UTF-8", "\r\n", True)),
+    (b"one\ntwo", "one\ntwo", TextFormat("UTF-8", "\n", False)),
+    (b"one\rtwo\r", "one\ntwo\n", TextFormat("UTF-8", "\r", False)),
+    (b"one\r\ntwo\nthree", "one\ntwo\nthree", TextFormat("UTF-8", "\r\n", False)),  # mixed: the first line's ending
+    (b"no line break", "no line break", TextFormat("UTF-8", "\n", False)),
+    ("caf\u00e9\r\n".encode("utf-16"), "caf\u00e9\n", TextFormat("UTF-16", "\r\n", False)),  # its BOM is not UTF-8's
+    (b"caf\xe9\r\n", "caf\u00e9\n", TextFormat("Windows-1252", "\r\n", False)),
+])
+def test_decode_text_reports_line_endings_and_a_utf8_bom(data, text, text_format):
+    assert decode_text(data) == (text, text_format)
