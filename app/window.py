@@ -60,8 +60,11 @@ def is_special(path: Path) -> bool:
 
 
 def error_text(e: OSError) -> str:
-    """The OS's words for ``e``, in lower case to follow a colon: "permission denied"."""
-    return e.strerror.lower() if e.strerror else str(e)
+    """The OS's words for ``e``, its first letter in lower case to follow a colon: "permission denied".
+
+    Only the first: the rest may be a name ("stale NFS file handle") or, translated, a noun that keeps its capital.
+    """
+    return e.strerror[:1].lower() + e.strerror[1:] if e.strerror else str(e)
 
 
 def save_error_text(target: Path, e: OSError) -> str:

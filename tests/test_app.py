@@ -130,6 +130,10 @@ def test_saving_keeps_the_files_line_endings_and_bom(make_window, tmp_path, befo
     assert path.read_bytes() == after
 
 
+def test_an_os_error_follows_a_colon_with_only_its_first_letter_lowered():
+    assert window_module.error_text(OSError(errno.ESTALE, "Stale NFS file handle")) == "stale NFS file handle"
+
+
 def test_a_new_document_saves_plain_newlines_whatever_the_file_before(make_window, tmp_path):
     window = make_window()
     windows_file = tmp_path / "windows.txt"
