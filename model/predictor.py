@@ -35,7 +35,7 @@ from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
 from .tokenizer import NEWLINE, SEGMENT, GrowingModelText, Tokenizer
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, is_offensive
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
 OPENING = "\"'([{<*_"  # may stand before a word being typed
@@ -508,11 +508,14 @@ class Predictor:
         return self.vocabulary is not None and word in self.vocabulary
 
     def _may_offer(self, word: str) -> bool:
-        """A real word: known from the training text, or typed in this document or the user's own writing.
+        """A real word: known from the training text, or typed in this document or the user's own writing;
+        a slur or strong profanity only if the user wrote it.
 
         Left to itself the model also spells words it has never seen ("seriess", "identifys"): 4.8% of
         the suggestions shown while typing the dev files (docs/EXPERIMENTS.md).
         """
+        if is_offensive(word) and not self._users_word(word):
+            return False
         return self.vocabulary is None or self.vocabulary.knows(word, self._users_word)
 
     def _shouted_by_the_training_text(self, word: str) -> bool:

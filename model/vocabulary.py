@@ -9,8 +9,25 @@ word's possessive ("system's") or joins known words with hyphens ("eye-tracking"
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from .recency import WORD
+
+OFFENSIVE = frozenset(line for line in (Path(__file__).parent / "assets" / "offensive_words.txt").read_text().splitlines()
+                      if line and not line.startswith("#"))
+
+
+def is_offensive(word: str) -> bool:
+    """A slur or strong profanity of `OFFENSIVE`, its plural or possessive, or a compound with one.
+
+    The training text (reviews, chat, old fiction) holds them, so the model offers them: "He was a nig"
+    showed "nigger" in the third slot. "es" is a plural only after s, x, z, ch and sh ("spices" is not one).
+    """
+    w = word.lower().removesuffix("'s").removesuffix("'")
+    stems = {w, w.removesuffix("s")}
+    if w.endswith(("ses", "xes", "zes", "ches", "shes")):
+        stems.add(w[:-2])
+    return bool(stems & OFFENSIVE) or ("-" in w and any(map(is_offensive, w.split("-"))))
 
 
 class Vocabulary:

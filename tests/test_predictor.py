@@ -15,7 +15,8 @@ from foretype.model.modelfile import load_model_file
 from foretype.model.predictor import MAX_SCORE_GAP, Predictor
 from foretype.model.recency import WORD, Lexicon, RecencyCache
 from foretype.model.tokenizer import SEGMENT
-from foretype.model.vocabulary import Vocabulary
+from foretype.model import vocabulary as vocabulary_module
+from foretype.model.vocabulary import Vocabulary, is_offensive
 
 WHOLE_WORD = re.compile(r"^[^\W\d_]([\w'-]*[^\W\d_])?$")
 
@@ -191,6 +192,21 @@ def test_the_vocabulary_knows_any_case_possessives_and_hyphenated_compounds():
     users = {"Ravenhill"}.__contains__  # the rules hold for the user's own words too
     assert all(vocabulary.knows(w, users) for w in ("Ravenhill", "Ravenhill's", "Ravenhill-family"))
     assert not any(w in vocabulary for w in ("Ravenhill", "Ravenhill's", "Ravenhill-family"))
+
+
+def test_offensive_words_are_offered_only_once_the_user_has_written_them(loaded, monkeypatch):
+    predictor = Predictor(loaded.model, loaded.tokenizer)
+    predictor.set_text("I like the bo")
+    assert "book" in [s.word for s in predictor.suggest(3)]
+    monkeypatch.setattr(vocabulary_module, "OFFENSIVE", frozenset({"book"}))  # as if "book" were a slur
+    assert "book" not in [s.word for s in predictor.suggest(3)]
+    predictor.set_text("The Book I read. I like the bo")
+    assert "book" in [s.word for s in predictor.suggest(3)]
+
+
+def test_offensive_words_come_with_their_plurals_possessives_and_compounds():
+    assert all(map(is_offensive, ["Nigger", "niggers", "Bitches", "whore's", "fucking", "shit-faced"]))
+    assert not any(map(is_offensive, ["night", "spices", "Dickens", "scunthorpe", "cocktail", "therapist"]))
 
 
 def test_only_words_of_the_vocabulary_or_of_the_document_are_offered(loaded):
