@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import unicodedata
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,6 +67,12 @@ def single_steps():
 
 def is_word_char(c: str) -> bool:
     return c.isalpha() or c in "'-"
+
+
+def written_in_another_script(word: str) -> bool:
+    """Letters, none of them Latin: after "مرحبا " or "話します " the model, which learned English only, offered "Park" and "Aj"."""
+    letters = [c for c in word if c.isalpha()]
+    return bool(letters) and not any(unicodedata.name(c, "").startswith("LATIN") for c in letters)
 
 
 @dataclass(frozen=True)
@@ -368,6 +375,8 @@ class Predictor:
             ends_sentence = any(c in SENTENCE_END for c in close) and (word + close).lower() not in ABBREVIATIONS
             return self._partial + " ", "", "prediction", "sentence" if ends_sentence else ""
         before = self._recent_known().rstrip(" ")
+        if not word and written_in_another_script(before[max(before.rfind(" "), before.rfind(NEWLINE)) + 1 :]):
+            return None
         at_start = not before.strip() and not self._known[: self._current_end()].strip()  # all of it only when its end is blank
         if at_start or before.endswith(NEWLINE):
             start = "line"
@@ -406,20 +415,17 @@ class Predictor:
         previous = self.recency.previous_word() if self._partial == " " + typed else None
         # made-up words are dropped after the search, not inside it: there it would spell ever longer words to find
         # k real ones (p99 per keystroke 35 -> 124 ms on the dev files)
-        searched = {w: s for w, s in self._search(spell, typed, k).items() if self._may_offer(w)}
+        # one more when a word is typed: the word as typed is never shown (accepting it saves nothing), but
+        # it still sets the bar that others must reach ("much" keeps "muchly" out)
+        searched = {w: s for w, s in self._search(spell, typed, k + bool(typed)).items() if self._may_offer(w)}
         if start == "line" and not (len(typed) > 1 and typed.isupper()):
             searched = {w: s for w, s in searched.items() if not self._shouted_by_the_training_text(w)}
         words = self.recency.mix(searched, typed, previous, self._in_vocabulary)
         if self.lexicon:
             words = self.lexicon.mix(words, typed, previous, self._in_vocabulary)
-        if kind == "prediction" and start:
-            capitalised: dict[str, float] = {}
-            for w, s in words.items():
-                w = w[:1].upper() + w[1:]
-                capitalised[w] = np.logaddexp(capitalised[w], s) if w in capitalised else s
-            words = capitalised
-        ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))[:k]
-        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP]
+        words = self._one_per_capitalisation(words, capitalise=kind == "prediction" and bool(start))
+        ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))
+        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != typed][:k]
         prefix = spell[len(self._partial):]  # a space the user has not typed yet
         return [Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind) for w, s in ranked]
 
@@ -503,6 +509,19 @@ class Predictor:
                 return stepped  # all stepped, in order
         kept = [self._rows[path] for path in paths]
         return Rows(*(torch.cat(field, dim=1 if field[0].dim() == 3 else 0) for field in zip(*kept)))
+
+    @staticmethod
+    def _one_per_capitalisation(words: dict[str, float], capitalise: bool) -> dict[str, float]:
+        """"century" and "Century" as one suggestion, their probabilities summed: shown as the likelier, or
+        capitalised at a sentence's start. Two slots for one word hid a third ("century | of | Century").
+        Words in capitals stay apart ("US" and "us")."""
+        merged: dict[str, float] = {}
+        shown: dict[str, str] = {}  # the word with a lower-case first letter -> the form shown
+        for w, s in sorted(words.items(), key=lambda ws: (-ws[1], ws[0])):
+            key = w[:1].lower() + w[1:]
+            form = shown.setdefault(key, key[:1].upper() + key[1:] if capitalise else w)
+            merged[form] = float(np.logaddexp(merged[form], s)) if form in merged else s
+        return merged
 
     def _in_vocabulary(self, word: str) -> bool:
         return self.vocabulary is not None and word in self.vocabulary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import string
 
@@ -153,10 +154,44 @@ def test_apostrophes_and_hyphens_inside_words(predictor):
         assert suggestions and all(s.word.startswith(prefix) and WHOLE_WORD.match(s.word) for s in suggestions)
 
 
+def test_the_word_as_typed_is_not_offered_but_keeps_far_less_likely_words_out(predictor):
+    predictor.set_text("I like the bo")
+    word = predictor.suggest(3)[0]
+    predictor.set_text("I like the " + word.word)
+    offered = predictor.suggest(3)
+    assert word.word not in [s.word for s in offered]
+    assert all(s.score >= word.score - MAX_SCORE_GAP for s in offered)
+
+
+def test_a_word_and_its_capitalised_form_are_one_suggestion():
+    words = {"century": math.log(0.3), "of": math.log(0.2), "Century": math.log(0.1), "US": math.log(0.05), "us": math.log(0.04)}
+    merged = Predictor._one_per_capitalisation(words, capitalise=False)
+    assert merged.keys() == {"century", "of", "US", "us"} and merged["century"] == pytest.approx(math.log(0.4))
+    assert Predictor._one_per_capitalisation(words, capitalise=True).keys() == {"Century", "Of", "US", "Us"}
+
+
+def test_curly_quotes_read_as_the_straight_ones_the_model_learned(predictor):
+    predictor.set_text("I don't know what you're ")
+    straight = predictor.suggest(3)
+    predictor.set_text("I don’t know what you’re ")
+    assert predictor.suggest(3) == straight
+    predictor.set_text("“I don’")
+    suggestions = predictor.suggest(3)
+    assert suggestions and all(s.word.startswith("don'") and s.insert == s.word[4:] + " " for s in suggestions)
+
+
 @pytest.mark.parametrize("text", ["Call me at 555", "see http://example.com/pa", "mail anna@exa", "x = f(y", "abc123"])
 def test_no_suggestions_after_non_words(predictor, text):
     predictor.set_text(text)
     assert predictor.suggest(3) == []
+
+
+@pytest.mark.parametrize("text", ["日本語を話します ", "مرحبا ", "I said Привет. "])
+def test_no_predictions_after_a_word_in_a_script_the_model_never_learned(predictor, text):
+    predictor.set_text(text)
+    assert predictor.suggest(3) == []
+    predictor.set_text(text + "\n")  # an English line may follow
+    assert predictor.suggest(3)
 
 
 def test_a_name_used_earlier_in_the_document_is_offered_from_its_first_letter(loaded):
