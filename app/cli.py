@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="per-keystroke latency vs context length")
     p.add_argument("--model", help="model file (default: the bundled model)")
-    p.add_argument("text", nargs="?", help="text to type (default: a bundled sample)")
+    p.add_argument("text", nargs="?", metavar="FILE", help="text file to type from, at least 2,000 characters (default: the bundled sample)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 

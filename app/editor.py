@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter, QPalette, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit
+
+from .suggestion_bar import ACCEPT_MODIFIER_NAME
 
 # An invisible character property that alternates from word to word. Qt merges all contiguous typing
 # into one undo step (Ctrl+Z removed a whole sentence); it never merges text of different formats.
@@ -21,7 +25,8 @@ class Editor(QPlainTextEdit):
         # setting the margin is an undoable edit: a new window has no changes and nothing to undo
         self.document().clearUndoRedoStacks()
         self.document().setModified(False)
-        self.setPlaceholderText("Start typing; suggestions appear below. Tab accepts the first.")
+        self.setPlaceholderText("Start typing; suggestions appear below. Tab accepts the first "
+                                f"(at the start of a line, where Tab indents, {ACCEPT_MODIFIER_NAME}+1 does).")
 
     def keyPressEvent(self, event) -> None:
         if self._starts_word(event.text()):
@@ -54,15 +59,29 @@ class Editor(QPlainTextEdit):
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
-        if not self._ghost_text:
+        shown = self.visible_ghost_text()
+        if not shown:
             return
         rect = self.cursorRect()
         painter = QPainter(self.viewport())
         painter.setFont(self.font())
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(rect.left() + 1, rect.top() + self.fontMetrics().ascent(), self.visible_ghost_text())
+        painter.drawText(rect.left() + 1, rect.top() + self.fontMetrics().ascent(), shown)
 
     def visible_ghost_text(self) -> str:
-        """The ghost text cut to the room left on the cursor's line, with an ellipsis: cut silently, it reads as a shorter word."""
+        """The ghost text cut to the room left on the cursor's line, with an ellipsis: cut silently, it reads as a shorter word.
+
+        None after right-to-left text: the cursor is then at the left of that text, which the ghost would cover.
+        """
+        if not self._ghost_text or self._after_right_to_left():
+            return ""
         room = self.viewport().width() - int(self.document().documentMargin()) - self.cursorRect().left() - 1
         return self.fontMetrics().elidedText(self._ghost_text, Qt.TextElideMode.ElideRight, max(room, 0))
+
+    def _after_right_to_left(self) -> bool:
+        """The cursor's line is laid out right to left (Hebrew, Arabic), or the character before the cursor is such."""
+        cursor = self.textCursor()
+        if cursor.block().textDirection() == Qt.LayoutDirection.RightToLeft:
+            return True
+        before = self.document().characterAt(cursor.position() - 1)
+        return bool(before) and unicodedata.bidirectional(before) in ("R", "AL")

@@ -38,6 +38,7 @@ class SettingsDialog(QDialog):
         self.model.setCurrentIndex(MODEL_CHOICES.index(settings.model))
         self.model.setToolTip(f"The personal model is {personal_model_path()}")
         self.model_file = QLineEdit(settings.model_file, self, placeholderText="model file (.pt)")
+        self.model_file.textEdited.connect(self._on_path_typed)
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._browse)
         file_row = QHBoxLayout()
@@ -60,6 +61,10 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.model.currentIndexChanged.connect(self._update_ok)
+        self.model_file.textChanged.connect(self._update_ok)
+        self._update_ok()
 
     def apply_to(self, settings: Settings) -> None:
         settings.suggestions = self.suggestions.value()
@@ -73,7 +78,21 @@ class SettingsDialog(QDialog):
         path, _ = QFileDialog.getOpenFileName(self, "Model file", self.model_file.text(), "Foretype models (*.pt);;All files (*)")
         if path:
             self.model_file.setText(path)
-            self.model.setCurrentIndex(MODEL_CHOICES.index("file"))
+            self._choose_model_file()
+
+    def _on_path_typed(self, text: str) -> None:
+        """Typing a path means using it, as choosing one with Browse does; clearing the field chooses nothing."""
+        if text.strip():
+            self._choose_model_file()
+
+    def _choose_model_file(self) -> None:
+        self.model.setCurrentIndex(MODEL_CHOICES.index("file"))
+
+    def _update_ok(self) -> None:
+        """OK waits for a path while a model file is the choice: without one the default model would load, unsaid."""
+        ready = self.model.currentData() != "file" or bool(self.model_file.text().strip())
+        self.ok_button.setEnabled(ready)
+        self.ok_button.setToolTip("" if ready else "Choose a model file, or another model")
 
     def _choose_font(self) -> None:
         ok, font = QFontDialog.getFont(self.font_value, self)

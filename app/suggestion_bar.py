@@ -1,4 +1,4 @@
-"""The suggestion bar: a row of 1-5 flat buttons, best suggestion first.
+"""The suggestion bar: a row of 1-5 flat buttons, best suggestion first, each with its key in small grey.
 
 Best first (not in the middle as on phones): on a desktop the slots are picked with Alt+1..5,
 and reading order matching the number keys is easier to learn than a centre-out order.
@@ -9,31 +9,45 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QStyle, QStyleOptionButton, QWidget
 
 # Alt+digit; on macOS the Control key (Qt calls it Meta there), since Option+digit types characters.
 ACCEPT_MODIFIER = Qt.KeyboardModifier.MetaModifier if sys.platform == "darwin" else Qt.KeyboardModifier.AltModifier
 ACCEPT_MODIFIER_NAME = "Ctrl" if sys.platform == "darwin" else "Alt"
+# Ctrl+Space brings hidden suggestions back, as in code editors; on macOS the Control key too, as Cmd+Space is Spotlight.
+SHOW_MODIFIER = Qt.KeyboardModifier.MetaModifier if sys.platform == "darwin" else Qt.KeyboardModifier.ControlModifier
+HINT_SCALE = 0.8  # the key hint's size against the word's
 
 
 class SlotButton(QPushButton):
     """One slot: its word is elided to the width the bar gives it, so a long word never widens the bar, nor the window.
 
-    The width is ignored as a size hint: the slots share the bar equally, whatever their words.
+    The width is ignored as a size hint: the slots share the bar equally, whatever their words. The key that
+    accepts the word is drawn small and grey right after it ("book Tab"), so the keys are learned by looking,
+    not from tooltips; the word, centred, is elided to leave room for it on both sides. A slot too narrow for
+    both shows only the word.
     """
 
     def __init__(self, keys: str, parent=None):
         super().__init__(parent)
         self._word, self._keys = "", keys  # the keys that accept it, for the tooltip
+        self._hint = ""  # the key drawn after the word
+        self._hint_shown = False
+        self._shown_word = ""  # the word as drawn, elided
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
     def word(self) -> str:
         return self._word
 
-    def set_word(self, word: str) -> None:
-        self._word = word
+    def set_word(self, word: str, hint: str) -> None:
+        self._word, self._hint = word, hint
         self._elide()
+
+    def hint(self) -> str:
+        """The key hint as drawn now: "" where there is no word or no room."""
+        return self._hint if self._hint_shown else ""
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -43,9 +57,35 @@ class SlotButton(QPushButton):
         option = QStyleOptionButton()
         self.initStyleOption(option)
         room = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self).width()
-        shown = self.fontMetrics().elidedText(self._word, Qt.TextElideMode.ElideRight, room)
+        hint_room = 2 * QFontMetrics(self._hint_font()).horizontalAdvance(self._hint + "  ")  # one each side
+        self._hint_shown = bool(self._word and self._hint) and room >= 2 * hint_room
+        if self._hint_shown:
+            room -= hint_room
+        shown = self._shown_word = self.fontMetrics().elidedText(self._word, Qt.TextElideMode.ElideRight, room)
         self.setText(shown.replace("&", "&&"))
         self.setToolTip(self._keys if shown == self._word else f"{self._word} ({self._keys})")  # the whole word, when cut
+        self.update()
+
+    def _hint_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(False)
+        font.setPointSizeF(font.pointSizeF() * HINT_SCALE)
+        return font
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._hint_shown:
+            return
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        contents = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
+        metrics = self.fontMetrics()
+        word_end = contents.center().x() + metrics.horizontalAdvance(self._shown_word) // 2
+        baseline = contents.center().y() + (metrics.ascent() - metrics.descent()) // 2  # the word's, as centred
+        painter = QPainter(self)
+        painter.setFont(self._hint_font())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(word_end, baseline, "  " + self._hint)
 
 
 class SuggestionBar(QWidget):
@@ -56,6 +96,7 @@ class SuggestionBar(QWidget):
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(4, 2, 4, 2)
         self._buttons: list[SlotButton] = []
+        self._tab_accepts = True
         self.set_slots(slots)
 
     def set_slots(self, slots: int) -> None:
@@ -72,15 +113,24 @@ class SuggestionBar(QWidget):
             self._buttons.append(button)
         self.set_words([])
 
-    def set_words(self, words: list[str]) -> None:
-        """Fill the slots left to right; slots without a word are blank and disabled."""
+    def set_words(self, words: list[str], tab_accepts: bool = True) -> None:
+        """Fill the slots left to right; slots without a word are blank and disabled.
+
+        The first slot's hint is Tab, or Alt+1 where Tab indents instead (``tab_accepts`` False).
+        """
+        self._tab_accepts = tab_accepts
         for i, button in enumerate(self._buttons):
             word = words[i] if i < len(words) else ""
-            font = button.font()
+            font = QFont(self.font())  # the bar's size, which follows the editor's
             font.setBold(i == 0)
             button.setFont(font)  # before the word: it is elided in this font
-            button.set_word(word)
+            button.set_word(word, "Tab" if i == 0 and tab_accepts else f"{ACCEPT_MODIFIER_NAME}+{i + 1}")
             button.setEnabled(bool(word))
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the slots' fonts are set one by one (the first is bold)
+            self.set_words(self.words(), self._tab_accepts)
 
     def slots(self) -> int:
         return len(self._buttons)

@@ -1,8 +1,9 @@
 """Live suggestions for one editor: asks the service on every edit or cursor move, shows and accepts.
 
 Key handling is a small dispatch table in an event filter on the editor (the shape of
-Frescobaldi's completer): Tab, Alt+1..5, Esc, Backspace-after-accept, and a space, punctuation or Enter
-typed right after an auto-inserted space are handled here; everything else goes to the editor untouched.
+Frescobaldi's completer): Tab, Alt+1..5, Esc, Ctrl+Space, Backspace-after-accept, and a space, punctuation,
+a closing quote or Enter typed right after an auto-inserted space are handled here; everything else goes to
+the editor untouched.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from PySide6.QtGui import QKeyEvent, QTextCursor
 from .editor import Editor
 from .service import PredictionService
 from .settings import Settings
-from .suggestion_bar import ACCEPT_MODIFIER, SuggestionBar
+from .suggestion_bar import ACCEPT_MODIFIER, SHOW_MODIFIER, SuggestionBar
 
 SMART_PUNCTUATION = ".,;:!?)]}\u201d\u2019\u00bb"  # typed right after an auto-inserted space, it takes the space's place
 NO_SPACE_BEFORE = SMART_PUNCTUATION + "\"'"  # accepting right before one of these adds no space
@@ -80,13 +81,14 @@ class SuggestionController(QObject):
         self._acceptance: Acceptance | None = None
         self._auto_space_end: int | None = None  # cursor position right after a space we inserted
         self._sent_start = 0  # where the text last sent to the engine started (see tail_start)
-        self._keys = {(Qt.Key.Key_Tab, NO_MODIFIER): lambda: self.accept(0),
+        self._keys = {(Qt.Key.Key_Tab, NO_MODIFIER): self._accept_with_tab,
                       (Qt.Key.Key_Escape, NO_MODIFIER): self.hide,
+                      (Qt.Key.Key_Space, SHOW_MODIFIER): self.show_again,
                       (Qt.Key.Key_Backspace, NO_MODIFIER): self.undo_acceptance,
                       (Qt.Key.Key_Return, NO_MODIFIER): self._newline_after_word,
                       (Qt.Key.Key_Enter, NO_MODIFIER): self._newline_after_word}
         for i, key in enumerate((Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5)):
-            self._keys[(key, ACCEPT_MODIFIER)] = lambda i=i: self.accept(i)
+            self._keys[(key, ACCEPT_MODIFIER)] = lambda i=i: self._accept_slot(i)
 
         # one request per event-loop turn, however many signals an edit fires
         self._request_timer = QTimer(self, singleShot=True, interval=0)
@@ -126,7 +128,7 @@ class SuggestionController(QObject):
     def show(self, suggestions: list) -> None:
         self.suggestions = suggestions
         self._fresh = True
-        self.bar.set_words([s.word for s in suggestions])
+        self.bar.set_words([s.word for s in suggestions], tab_accepts=not self._tab_indents())
         self.editor.set_ghost_text(self._ghost_text())
 
     def hide(self) -> bool:
@@ -134,6 +136,12 @@ class SuggestionController(QObject):
             return False
         self._hidden = True
         self.show([])
+        return True
+
+    def show_again(self) -> bool:
+        """Ctrl+Space: ask again for the suggestions Esc hid, without an edit."""
+        self._hidden = False
+        self.request()
         return True
 
     def accept(self, index: int) -> bool:
@@ -169,6 +177,21 @@ class SuggestionController(QObject):
         self.accepts += 1
         self.stats_changed.emit()
         return True
+
+    def _accept_with_tab(self) -> bool:
+        """Tab accepts the first suggestion, except at the start of a line, where it indents."""
+        return not self._tab_indents() and self.accept(0)
+
+    def _accept_slot(self, index: int) -> bool:
+        """Alt+N accepts slot N; with the slot empty it does nothing: the key must never type its digit."""
+        self.accept(index)
+        return True
+
+    def _tab_indents(self) -> bool:
+        """Only whitespace between the line's start and the cursor: Tab is for indenting there ("Shopping list:" Enter Tab)."""
+        cursor, document = self.editor.textCursor(), self.editor.document()
+        before = range(cursor.position() - 1, cursor.block().position() - 1, -1)  # backwards: stops at the first letter
+        return all(document.characterAt(p).isspace() for p in before)
 
     def undo_acceptance(self) -> bool:
         """Backspace right after accepting removes the whole accepted text in one press."""
@@ -215,6 +238,14 @@ class SuggestionController(QObject):
         self.typed_chars += 1
         return True
 
+    def _closes_quote(self, char: str) -> bool:
+        """A straight double quote closes a quotation when the line before it has an odd number of them:
+        '"Here ' + '"' -> '"Here" '. (Not the single quote: apostrophes make its count meaningless.)"""
+        if char != '"':
+            return False
+        cursor = self.editor.textCursor()
+        return text_before(cursor, cursor.block().position()).count('"') % 2 == 1
+
     def _newline_after_word(self) -> bool:
         """Enter right after an auto-inserted space takes its place: "much " + Enter -> "much\\n", no trailing space.
 
@@ -237,7 +268,7 @@ class SuggestionController(QObject):
         if handler is not None and handler():
             return True
         text = event.text()
-        if len(text) == 1 and text in SMART_PUNCTUATION and self._smart_punctuation(text):
+        if len(text) == 1 and (text in SMART_PUNCTUATION or self._closes_quote(text)) and self._smart_punctuation(text):
             return True
         if text == SPACE and self._absorb_space():
             return True
@@ -265,11 +296,12 @@ class SuggestionController(QObject):
 
     def _ghost_text(self) -> str:
         """The rest of the top suggestion, drawn only where it covers nothing: no text after the cursor,
-        no selection (typing replaces it), and no placeholder ("Start typing...", shown while the document is empty)."""
+        no selection (typing replaces it), and no placeholder ("Start typing...", shown while the document is empty);
+        and only where Tab types it: not at the start of a line, where Tab indents."""
         cursor = self.editor.textCursor()
         if not (self.settings.ghost_text and self.suggestions) or not cursor.atBlockEnd() or cursor.hasSelection():
             return ""
-        if self.editor.document().isEmpty():
+        if self._tab_indents():  # the empty document (and its placeholder) too
             return ""
         return self.suggestions[0].insert.rstrip(" ")
 

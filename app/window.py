@@ -40,7 +40,7 @@ from .settings import (
     previous_draft_path,
 )
 from .settings_dialog import SettingsDialog
-from .suggestion_bar import SuggestionBar
+from .suggestion_bar import ACCEPT_MODIFIER_NAME, SuggestionBar
 from .suggestions import SuggestionController
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,13 @@ TEXT_FILTER = f"Text ({' '.join('*' + suffix for suffix in TEXT_FILE_SUFFIXES)})
 FILE_FILTER = f"{TEXT_FILTER};;All files (*)"
 AUTOSAVE_MS = 3000
 ICON = Path(__file__).parent / "assets" / "foretype.png"
+SHORTCUTS = [  # Help › Keyboard Shortcuts: the keys no menu shows
+    ("Tab", "accept the first suggestion; at the start of a line, indent"),
+    (f"{ACCEPT_MODIFIER_NAME}+1 … {ACCEPT_MODIFIER_NAME}+5", "accept that suggestion (a click does the same)"),
+    ("Esc", "hide the suggestions until the next keystroke"),
+    ("Ctrl+Space", "show them again"),
+    ("Backspace right after accepting", "take the accepted word back"),
+]
 
 
 SPECIAL = "it is a device, a pipe or a socket, not a file"
@@ -311,12 +318,15 @@ class MainWindow(QMainWindow):
         model_menu.addSeparator()
         action(model_menu, "&Forget My Data…", self.forget_my_data)
 
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts)
+
     def apply_settings(self) -> None:
         """Make the window match self.settings (after start-up or the settings dialog)."""
         font = QFont()
         if not (self.settings.font and font.fromString(self.settings.font)):
             font.setPointSize(max(font.pointSize(), 12))
-        self.editor.setFont(font)
+        self._set_text_font(font)
         if self.bar.slots() != self.settings.suggestions:
             self.bar.set_slots(self.settings.suggestions)
         self.controller.request()
@@ -532,15 +542,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loading {what}…")
 
     def _on_model_ready(self, name: str) -> None:
+        chosen = self.settings.model_path(self.model_override)
         # not while the default is the choice; still after a chosen file failed, so the choice can be reset
-        self.reset_action.setEnabled(self.settings.model_path(self.model_override) is not None)
+        self.reset_action.setEnabled(chosen is not None)
+        if self.service.model_path == chosen:  # the chosen model, not the default standing in for it after a failure
+            self.info.dismiss("model")
         self.model_label.setText(f"Model: {name}")
         self.statusBar().showMessage(f"Loaded {name}", 3000)
 
     def _on_model_failed(self, message: str) -> None:
         self.model_label.setText("No model")
         self.statusBar().clearMessage()
-        self.info.show_message(message)
+        self.info.show_message(message, topic="model")
 
     def _update_stats(self) -> None:
         self.saved_label.setText(f"Saved {self.controller.saved_share:.0%} of keystrokes")
@@ -636,7 +649,18 @@ class MainWindow(QMainWindow):
         font.setPointSize(min(48, max(6, font.pointSize() + steps)))
         self.settings.font = font.toString()
         self._save_settings()
+        self._set_text_font(font)
+
+    def _set_text_font(self, font: QFont) -> None:
+        """Use ``font`` in the editor, and its size in the suggestion bar: the words there grow with the text."""
         self.editor.setFont(font)
+        bar_font = QFont()
+        bar_font.setPointSizeF(font.pointSizeF())
+        self.bar.setFont(bar_font)
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in SHORTCUTS)
+        QMessageBox.information(self, "Keyboard Shortcuts", f"<table>{rows}</table>")
 
     def _save_settings(self) -> None:
         try:

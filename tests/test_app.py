@@ -21,7 +21,7 @@ from foretype.app import window as window_module
 from foretype.app.service import load_predictor
 from foretype.app.settings import Settings, draft_lock_path, draft_path, personal_model_path, previous_draft_path
 from foretype.app.editor import Editor
-from foretype.app.suggestion_bar import ACCEPT_MODIFIER
+from foretype.app.suggestion_bar import ACCEPT_MODIFIER, ACCEPT_MODIFIER_NAME, SHOW_MODIFIER
 from foretype.app.suggestions import SENT_CHUNK, tail_start, text_before
 from foretype.app.window import MainWindow
 from foretype.model.errors import ForetypeError
@@ -233,6 +233,21 @@ def test_ghost_text_near_the_right_edge_is_cut_with_an_ellipsis(qtbot):
     assert shown.endswith("…") and editor.fontMetrics().horizontalAdvance(shown) <= room
 
 
+@pytest.mark.parametrize("text", ["שלום עולם ", "مرحبا", "I said שלום"])
+def test_no_ghost_text_after_right_to_left_text(qtbot, text):
+    # the cursor is at the left of the Hebrew or Arabic word: the ghost would be drawn over it
+    editor = Editor()
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.set_ghost_text("much")
+    editor.setPlainText(text)
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    assert editor.visible_ghost_text() == ""
+    editor.setPlainText("Thank you very ")
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    assert editor.visible_ghost_text() == "much"
+
+
 def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "hel")
@@ -245,6 +260,37 @@ def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot)
     assert window.editor.toPlainText() == "hela two woc "
     assert window.controller.accepted_chars == len("a two c ")
     assert window.saved_label.text() == f"Saved {1 - (5 + 3) / (5 + 8):.0%} of keystrokes"  # 5 letters and 3 accepts for 13
+
+
+def test_an_alt_key_for_an_empty_slot_types_nothing(make_window, qtbot):
+    class OneSuggestion(FakePredictor):
+        def suggest(self, k: int = 3) -> list[Suggestion]:
+            return super().suggest(1)
+
+    window = make_window(loader=lambda path: OneSuggestion())
+    type_text(qtbot, window, "Thank you very ")
+    wait_words(qtbot, window, ["one"])
+    assert [button.hint() for button in window.bar._buttons] == ["Tab", "", ""]  # an empty slot shows no key
+    for key in (Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_5):  # slot 2 is empty, slot 5 is not even shown
+        qtbot.keyClick(window.editor, key, ACCEPT_MODIFIER)
+    assert window.editor.toPlainText() == "Thank you very "
+
+
+def test_tab_at_the_start_of_a_line_indents_and_alt_1_still_accepts(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "Shopping list:")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Return)
+    wait_words(qtbot, window, PREDICTIONS[:3])
+    assert window.editor.ghost_text() == "" and window.bar._buttons[0].hint() == f"{ACCEPT_MODIFIER_NAME}+1"
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "Shopping list:\n\t"
+    qtbot.waitUntil(lambda: window.controller.up_to_date)  # the same words as before the tab: wait for fresh ones
+    qtbot.keyClick(window.editor, Qt.Key.Key_1, ACCEPT_MODIFIER)
+    assert window.editor.toPlainText() == "Shopping list:\n\tone "
+    type_then_press(qtbot, window, "mil")  # after a word Tab accepts again
+    assert window.editor.toPlainText() == "Shopping list:\n\tone mila "
+    wait_words(qtbot, window, PREDICTIONS[:3])
+    assert [button.hint() for button in window.bar._buttons] == ["Tab", f"{ACCEPT_MODIFIER_NAME}+2", f"{ACCEPT_MODIFIER_NAME}+3"]
 
 
 def test_backspace_right_after_accepting_undoes_the_acceptance(make_window, qtbot):
@@ -313,6 +359,16 @@ def test_punctuation_after_an_accepted_word_takes_its_space_and_a_typed_space_is
     type_then_press(qtbot, window, " (mo")
     type_text(qtbot, window, ")")  # a closing bracket too
     assert window.editor.toPlainText().endswith("(moa) ")
+
+
+def test_a_straight_double_quote_after_an_accepted_word_closes_an_open_quotation(make_window, qtbot):
+    window = make_window()
+    type_then_press(qtbot, window, '"He')
+    type_text(qtbot, window, '"')
+    assert window.editor.toPlainText() == '"Hea" '
+    type_then_press(qtbot, window, "sa")
+    type_text(qtbot, window, '"')  # none open: it opens one, after the space
+    assert window.editor.toPlainText() == '"Hea" saa "'
 
 
 def test_enter_right_after_accepting_takes_the_place_of_the_added_space(make_window, qtbot):
@@ -419,6 +475,24 @@ def test_escape_hides_the_suggestions_until_the_next_keystroke(make_window, qtbo
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # nothing to accept: Tab types a tab
     assert window.editor.toPlainText() == "hel\t"
     wait_words(qtbot, window, ["one", "two", "three"])
+
+
+def test_ctrl_space_brings_back_the_suggestions_escape_hid(make_window, qtbot):
+    window = make_window()
+    type_then_press(qtbot, window, "hel", Qt.Key.Key_Escape)
+    assert window.bar.words() == []
+    qtbot.keyClick(window.editor, Qt.Key.Key_Space, SHOW_MODIFIER)
+    wait_words(qtbot, window, ["hela", "helb", "helc"])
+    assert window.editor.toPlainText() == "hel" and window.editor.ghost_text() == "a"
+
+
+def test_help_lists_the_keyboard_shortcuts(make_window, monkeypatch):
+    window = make_window()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    help_menu.actions()[0].trigger()
+    assert all(key in shown[0] for key in ("Tab", f"{ACCEPT_MODIFIER_NAME}+1", "Esc", "Ctrl+Space"))
 
 
 def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make_window, qtbot, monkeypatch):
@@ -728,6 +802,20 @@ def test_a_broken_model_file_gives_a_message_and_falls_back_to_the_default(qtbot
     window.close()
 
 
+def test_a_model_error_is_taken_down_once_a_chosen_model_loads(make_window, qtbot):
+    def loader(path):
+        if path is not None:
+            raise ForetypeError(f"cannot read {path}")
+        return FakePredictor()
+
+    window = make_window(loader=loader, model="broken.pt")  # fails, and the default stands in: the error stays
+    qtbot.waitUntil(lambda: "broken.pt" in window.info.label.text())
+    assert window.info.isVisible()
+    with qtbot.waitSignal(window.service.model_ready):
+        window.switch_model("default")
+    assert not window.info.isVisible()
+
+
 def test_without_any_model_the_editor_works_and_says_why(qtbot):
     def no_model(path):
         raise ForetypeError("model file not found: default.pt")
@@ -847,6 +935,23 @@ def test_settings_dialog_changes_apply_at_once_and_persist(make_window, qtbot, t
     assert (saved.suggestions, saved.ghost_text, saved.model, saved.model_file) == (2, False, "file", str(tiny_model_path))
 
 
+def test_settings_dialog_takes_a_typed_path_as_the_choice_and_refuses_a_file_choice_without_one(qtbot):
+    from PySide6.QtGui import QFont
+
+    from foretype.app.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings(), QFont())
+    qtbot.addWidget(dialog)
+    assert dialog.model.currentData() == "personal" and dialog.ok_button.isEnabled()
+    qtbot.keyClicks(dialog.model_file, "/models/mine.pt")
+    assert dialog.model.currentData() == "file"
+    dialog.model_file.selectAll()
+    qtbot.keyClick(dialog.model_file, Qt.Key.Key_Delete)
+    assert dialog.model.currentData() == "file" and not dialog.ok_button.isEnabled()  # else the default loads, unsaid
+    dialog.model.setCurrentIndex(dialog.model.findData("default"))
+    assert dialog.ok_button.isEnabled()
+
+
 def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     window = make_window()
     window.editor.setPlainText("one two one")
@@ -871,8 +976,10 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Escape)
     assert not window.find_bar.isVisible()
     size = window.editor.font().pointSize()
+    assert window.bar._buttons[0].font().pointSize() == size
     window.zoom(2)
     assert window.editor.font().pointSize() == size + 2
+    assert [button.font().pointSize() for button in window.bar._buttons] == [size + 2] * 3  # the suggestions grow too
     assert Settings.load().font == window.editor.font().toString()
 
 
