@@ -35,7 +35,7 @@ import torch
 from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
-from .tokenizer import NEWLINE, SEGMENT, GrowingModelText, Tokenizer
+from .tokenizer import NEWLINE, SEGMENT, GrowingModelText, Tokenizer, is_escaped_byte, unescape_bytes
 from .vocabulary import Vocabulary, is_offensive
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
@@ -66,7 +66,8 @@ def single_steps():
 
 
 def is_word_char(c: str) -> bool:
-    return c.isalpha() or c in "'-"
+    """A letter, an apostrophe or a hyphen; or a byte of a UTF-8 letter that only byte pieces spell ("é")."""
+    return c.isalpha() or c in "'-" or is_escaped_byte(c)
 
 
 def written_in_another_script(word: str) -> bool:
@@ -158,7 +159,8 @@ class Predictor:
         self._sorted_ids = np.array([i for _, i in order], dtype=np.int64)
         # tokens that continue a word, and tokens that end one (whitespace, newline, punctuation)
         self._continuation_ids = torch.tensor([i for i, p in enumerate(pieces) if p and all(map(is_word_char, p))], dtype=torch.long)
-        self._terminator_ids = torch.tensor([i for i, p in enumerate(pieces) if p and not p[0].isalnum() and p[0] not in "'-"], dtype=torch.long)
+        self._terminator_ids = torch.tensor([i for i, p in enumerate(pieces) if p and not p[0].isalnum() and not is_word_char(p[0])],
+                                            dtype=torch.long)
         self._spelling_cache: dict[tuple[str, bool], torch.Tensor] = {}
 
     def _pieces_extending(self, need: str) -> np.ndarray:
@@ -417,7 +419,8 @@ class Predictor:
         # k real ones (p99 per keystroke 35 -> 124 ms on the dev files)
         # one more when a word is typed: the word as typed is never shown (accepting it saves nothing), but
         # it still sets the bar that others must reach ("much" keeps "muchly" out)
-        searched = {w: s for w, s in self._search(spell, typed, k + bool(typed)).items() if self._may_offer(w)}
+        escape = self.tokenizer.escape_bytes
+        searched = {w: s for w, s in self._search(escape(spell), escape(typed), k + bool(typed)).items() if self._may_offer(w)}
         if start == "line" and not (len(typed) > 1 and typed.isupper()):
             searched = {w: s for w, s in searched.items() if not self._shouted_by_the_training_text(w)}
         words = self.recency.mix(searched, typed, previous, self._in_vocabulary)
@@ -432,7 +435,7 @@ class Predictor:
     def _search(self, spell: str, typed: str, k: int) -> dict[str, float]:
         """Beam search over tokens: spell ``spell``, then word characters until the model ends the word.
 
-        Returns word -> log-probability (summed over the tokenizations that reach it), where the
+        ``spell`` and ``typed`` as `Tokenizer.escape_bytes` writes them. Returns word -> log-probability (summed over the tokenizations that reach it), where the
         probability of a word includes the model's probability that it ends there.
         """
         width = max(self.beam_width, k)  # the same beam for any k up to beam_width (only the early stop depends on k)
@@ -460,8 +463,8 @@ class Predictor:
                 index = torch.tensor(in_word)
                 ends = (scores + rows.ends).index_select(0, index)
                 for b, end in zip(in_word, ends.tolist()):
-                    word = typed + beams[b][len(spell):]
-                    if word and word[-1] not in "'-":
+                    word = unescape_bytes(typed + beams[b][len(spell):])  # None: a UTF-8 sequence cut short
+                    if word and word[-1] not in "'-" and all(map(is_word_char, word)):  # bytes may spell "—"
                         words[word] = float(np.logaddexp(words[word], end)) if word in words else end
                 # each beam's best continuations hold the best continuations of all beams
                 grown = (scores[:, None] + rows.continuations).index_select(0, index)
@@ -589,4 +592,4 @@ class Predictor:
     @staticmethod
     def _spells_word_after(piece: str, start: int, need_letter: bool) -> bool:
         tail = piece[start:]
-        return not tail or (all(map(is_word_char, tail)) and (not need_letter or tail[0].isalpha()))
+        return not tail or (all(map(is_word_char, tail)) and (not need_letter or tail[0] not in "'-"))

@@ -60,6 +60,24 @@ class GrowingModelText:
         return self._head_mt + normalized_model_text(text[len(self._head) :])[1:]
 
 
+def escaped_byte(byte: int) -> str:
+    """A byte of 0x80 or more as Python's "surrogateescape" writes it: U+DC80-U+DCFF."""
+    return chr(0xDC00 + byte)
+
+
+def is_escaped_byte(c: str) -> bool:
+    """A byte of a UTF-8 sequence as `Tokenizer.escape_bytes` writes it."""
+    return "\udc80" <= c <= "\udcff"
+
+
+def unescape_bytes(text: str) -> str | None:
+    """The text `Tokenizer.escape_bytes` made, or None where its bytes are no UTF-8 (a sequence cut short)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        return None
+
+
 def from_model_text(model_text: str) -> str:
     return model_text[1:].replace(NEWLINE + " ", NEWLINE) if model_text.startswith(" ") else model_text.replace(NEWLINE + " ", NEWLINE)
 
@@ -125,10 +143,11 @@ class Tokenizer:
 
     @cached_property
     def pieces(self) -> list[str]:
-        """Surface text of each id in model text ("▁the" -> " the"); "" for control pieces and bytes that are no character.
+        """Surface text of each id in model text ("▁the" -> " the"); "" for control pieces and other bytes.
 
-        A printable ASCII character the vocabulary lacks is spelled by its byte piece ("<0x5A>" -> "Z"): the default
-        model has no piece for "Z", "Q" or "X", and without this the engine could not spell "Zealand".
+        Characters the vocabulary lacks are spelled by byte pieces. A printable ASCII one's byte is that
+        character ("<0x5A>" -> "Z": the default model has no piece for "Z", "Q" or "X"); a byte of a UTF-8
+        sequence is the character that stands for it in `escape_bytes` ("<0xC3>" "<0xA9>" spell "é").
         """
         out = []
         for i in range(self.vocab_size):
@@ -139,10 +158,22 @@ class Tokenizer:
         spelled = set(out)
         for i in range(self.vocab_size):
             if self.sp.is_byte(i):
-                character = chr(int(self.sp.id_to_piece(i)[1:-1], 16))  # "<0x5A>"
-                if character.isascii() and character.isprintable() and character not in spelled:
-                    out[i] = character
+                byte = int(self.sp.id_to_piece(i)[1:-1], 16)  # "<0x5A>"
+                if byte >= 0x80:
+                    out[i] = escaped_byte(byte)
+                elif chr(byte).isprintable() and chr(byte) not in spelled:
+                    out[i] = chr(byte)
         return out
+
+    def escape_bytes(self, text: str) -> str:
+        """``text`` as the pieces spell it: a character no piece holds becomes its UTF-8 bytes, each as the lone
+        surrogate that Python's "surrogateescape" gives it, so that byte pieces can spell "café" in a search."""
+        return "".join(c if c.isascii() or c in self._piece_characters else "".join(map(escaped_byte, c.encode()))
+                       for c in text)
+
+    @cached_property
+    def _piece_characters(self) -> frozenset[str]:
+        return frozenset(c for piece in self.pieces for c in piece if not is_escaped_byte(c))
 
     @cached_property
     def word_start_ids(self) -> frozenset[int]:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
 from foretype.model.modelfile import FORMAT_VERSION, ModelFileError, load_model_file, save_model_file
 from foretype.model.recency import Lexicon
-from foretype.model.tokenizer import GrowingModelText, Tokenizer, from_model_text, normalized_model_text, to_model_text
+from foretype.model.tokenizer import (GrowingModelText, Tokenizer, from_model_text, normalized_model_text, to_model_text,
+                                      unescape_bytes)
 from foretype.model.vocabulary import Vocabulary
 
 
@@ -98,6 +99,14 @@ def test_text_before_whitespace_encodes_the_same_whatever_follows(tokenizer, wor
 def _tiny(tokenizer):
     torch.manual_seed(0)
     return LSTMLanguageModel(LSTMConfig(tokenizer.vocab_size, embed_dim=8, hidden_dim=16, n_layers=1, dropout=0.0)).eval()
+
+
+def test_byte_pieces_spell_the_characters_no_piece_holds(tokenizer):
+    text = " caf\u00e9 Zo\u00eb na\u00efve \u2014 \U0001f600"  # one to four UTF-8 bytes
+    escaped = tokenizer.escape_bytes(text)
+    assert "".join(tokenizer.pieces[i] for i in tokenizer.encode_model_text(text)) == escaped
+    assert escaped != text and unescape_bytes(escaped) == text
+    assert unescape_bytes(escaped[:4]) == " caf" and unescape_bytes(escaped[:5]) is None  # "é" cut after its first byte
 
 
 def test_model_file_round_trips(tmp_path, tokenizer):

@@ -170,6 +170,13 @@ def test_a_word_and_its_capitalised_form_are_one_suggestion():
     assert Predictor._one_per_capitalisation(words, capitalise=True).keys() == {"Century", "Of", "US", "Us"}
 
 
+def test_the_search_spells_accented_letters_through_byte_pieces(predictor):
+    # the tokenizers have no piece for "\u00e9": a typed "caf\u00e9" found no word at all
+    predictor.set_text("We met in the caf\u00e9")
+    escape = predictor.tokenizer.escape_bytes
+    assert "caf\u00e9" in predictor._search(escape(" caf\u00e9"), escape("caf\u00e9"), 3)
+
+
 def test_curly_quotes_read_as_the_straight_ones_the_model_learned(predictor):
     predictor.set_text("I don't know what you're ")
     straight = predictor.suggest(3)
