@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
@@ -69,9 +70,12 @@ def is_special(path: Path) -> bool:
 def error_text(e: OSError) -> str:
     """The OS's words for ``e``, its first letter in lower case to follow a colon: "permission denied".
 
-    Only the first: the rest may be a name ("stale NFS file handle") or, translated, a noun that keeps its capital.
+    Only the first, and not in a name ("RPC struct is bad"); the rest may be a name ("stale NFS file handle")
+    or, translated, a noun that keeps its capital.
     """
-    return e.strerror[:1].lower() + e.strerror[1:] if e.strerror else str(e)
+    if not e.strerror:
+        return str(e)
+    return e.strerror[:1].lower() + e.strerror[1:] if e.strerror[1:2].islower() else e.strerror
 
 
 def save_error_text(target: Path, e: OSError) -> str:
@@ -476,7 +480,8 @@ class MainWindow(QMainWindow):
         if not self.editor.document().isModified():
             self._discard_draft()
             return
-        draft = {"text": self.editor.toPlainText(), "path": str(self.path or ""), "time": time.time()}
+        draft = {"text": self.editor.toPlainText(), "path": str(self.path or ""), "time": time.time(),
+                 "format": dataclasses.asdict(self.text_format)}  # restored, the file keeps its line endings and BOM
         try:
             atomic_write_text(draft_path(self.draft_slot), json.dumps(draft))
         except OSError as e:
@@ -513,6 +518,7 @@ class MainWindow(QMainWindow):
         cursor.insertText(draft["text"])
         self.editor.setTextCursor(cursor)  # at the end, where the user was most likely writing
         self.path = Path(draft["path"]) if draft["path"] else None
+        self.text_format = draft["format"]
         self.editor.document().setModified(True)
         self.file_note.clear()  # it was about the text the draft replaced
         self._update_title()
@@ -521,7 +527,8 @@ class MainWindow(QMainWindow):
     def _read_previous_draft(self) -> dict | None:
         try:
             draft = json.loads(previous_draft_path(self.draft_slot).read_text(encoding="utf-8"))
-            draft = {"text": str(draft["text"]), "path": str(draft["path"]), "time": float(draft["time"])}
+            draft = {"text": str(draft["text"]), "path": str(draft["path"]), "time": float(draft["time"]),
+                     "format": TextFormat.from_dict(draft.get("format", {}))}  # drafts before line endings were kept: none
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as e:

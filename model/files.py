@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import encodings.cp1252
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,9 +64,24 @@ class TextFormat:
     newline: str = "\n"
     bom: bool = False
 
+    @classmethod
+    def from_dict(cls, values: dict) -> "TextFormat":
+        """The format `dataclasses.asdict` wrote (a draft's); ValueError for anything else."""
+        text_format = cls(**values)
+        if not (isinstance(text_format.encoding, str) and text_format.newline in ("\n", "\r\n", "\r") and isinstance(text_format.bom, bool)):
+            raise ValueError(f"not a text format: {values!r}")
+        return text_format
+
     def file_text(self, text: str) -> str:
         """``text`` (newlines as "\\n") as the file holds it, to be written as UTF-8 whatever it was read as."""
         return ("\ufeff" if self.bom else "") + text.replace("\n", self.newline)
+
+
+def most_common_newline(text: str) -> str:
+    """The line ending most of ``text``'s lines have ("\\n" on a tie or none): one stray CR must not set the style."""
+    crlf = text.count("\r\n")
+    counts = {"\n": text.count("\n") - crlf, "\r\n": crlf, "\r": text.count("\r") - crlf}
+    return max(counts, key=counts.__getitem__)
 
 
 def has_nul_bytes(data: bytes) -> bool:
@@ -92,6 +106,5 @@ def decode_text(data: bytes) -> tuple[str, TextFormat]:
             encoding, text = "UTF-8", data.decode("utf-8")
         except UnicodeDecodeError:
             encoding, text = "Windows-1252", codecs.charmap_decode(data, "strict", WINDOWS_1252)[0]
-    first_break = re.search(r"\r\n|\r|\n", text)  # a file's first line ending is taken to be its style
-    text_format = TextFormat(encoding, first_break.group() if first_break else "\n", text.startswith("\ufeff"))
+    text_format = TextFormat(encoding, most_common_newline(text), text.startswith("\ufeff"))
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), text_format

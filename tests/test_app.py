@@ -132,6 +132,7 @@ def test_saving_keeps_the_files_line_endings_and_bom(make_window, tmp_path, befo
 
 def test_an_os_error_follows_a_colon_with_only_its_first_letter_lowered():
     assert window_module.error_text(OSError(errno.ESTALE, "Stale NFS file handle")) == "stale NFS file handle"
+    assert window_module.error_text(OSError(errno.EIO, "RPC struct is bad")) == "RPC struct is bad"
 
 
 def test_a_new_document_saves_plain_newlines_whatever_the_file_before(make_window, tmp_path):
@@ -225,7 +226,9 @@ def test_ghost_text_near_the_right_edge_is_cut_with_an_ellipsis(qtbot):
     assert editor.visible_ghost_text() == "ry"  # room enough at the start of a line
     editor.setPlainText("x" * 200)
     editor.moveCursor(QTextCursor.MoveOperation.StartOfLine)
-    while editor.cursorRect().left() < editor.viewport().width() - 80:  # to the last characters of the first line
+    for _ in range(200):  # to the last characters of the first line
+        if editor.cursorRect().left() >= editor.viewport().width() - 80:
+            break
         editor.moveCursor(QTextCursor.MoveOperation.Right)
     editor.set_ghost_text("extraordinarily")
     shown = editor.visible_ghost_text()
@@ -565,6 +568,20 @@ def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, mo
     assert window.isWindowModified()
     assert not window.info.isVisible()
     assert not previous_draft_path().exists()
+
+
+def test_a_restored_draft_keeps_its_files_line_endings_and_bom(make_window, qtbot, tmp_path):
+    path = tmp_path / "windows.txt"
+    path.write_bytes(b"\xef\xbb\xbfone\r\n")
+    window = make_window()
+    assert window.open_file(path)
+    add_lines(window, "two\n")
+    window.autosave()
+    previous_draft_path(window.draft_slot).write_bytes(draft_path(window.draft_slot).read_bytes())  # as after a crash
+    window.new_file()  # discarded: an untitled document with plain newlines
+    window.restore_draft()
+    assert window.path == path and window.save()
+    assert path.read_bytes() == b"\xef\xbb\xbfone\r\ntwo\r\n"
 
 
 def test_running_copies_keep_their_own_drafts_and_the_next_start_restores_a_crashed_one(make_window, qtbot, monkeypatch):

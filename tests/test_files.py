@@ -39,7 +39,8 @@ def test_a_byte_windows_1252_leaves_undefined_keeps_the_rest_windows_1252():
     (b"\xef\xbb\xbfone\r\ntwo\r\n", "one\ntwo\n", TextFormat("UTF-8", "\r\n", True)),
     (b"one\ntwo", "one\ntwo", TextFormat("UTF-8", "\n", False)),
     (b"one\rtwo\r", "one\ntwo\n", TextFormat("UTF-8", "\r", False)),
-    (b"one\r\ntwo\nthree", "one\ntwo\nthree", TextFormat("UTF-8", "\r\n", False)),  # mixed: the first line's ending
+    (b"one\r\ntwo\r\nthree\n", "one\ntwo\nthree\n", TextFormat("UTF-8", "\r\n", False)),  # mixed: most lines'
+    (b"total\r 5\nline two\nline three\n", "total\n 5\nline two\nline three\n", TextFormat("UTF-8", "\n", False)),  # a stray CR
     (b"no line break", "no line break", TextFormat("UTF-8", "\n", False)),
     ("caf\u00e9\r\n".encode("utf-16"), "caf\u00e9\n", TextFormat("UTF-16", "\r\n", False)),  # its BOM is not UTF-8's
     (b"caf\xe9\r\n", "caf\u00e9\n", TextFormat("Windows-1252", "\r\n", False)),
