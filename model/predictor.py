@@ -36,7 +36,7 @@ from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
 from .tokenizer import NEWLINE, SEGMENT, GrowingModelText, Tokenizer, is_escaped_byte, unescape_bytes
-from .vocabulary import Vocabulary, is_offensive
+from .vocabulary import Vocabulary, offensive_stem
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
 OPENING = "\"'([{<*_"  # may stand before a word being typed
@@ -68,6 +68,11 @@ def single_steps():
 def is_word_char(c: str) -> bool:
     """A letter, an apostrophe or a hyphen; or a byte of a UTF-8 letter that only byte pieces spell ("é")."""
     return c.isalpha() or c in "'-" or is_escaped_byte(c)
+
+
+def last_word(text: str) -> str:
+    """What follows the last space or newline of ``text``: its last word, with any punctuation around it."""
+    return text[max(text.rfind(" "), text.rfind(NEWLINE)) + 1 :]
 
 
 def written_in_another_script(word: str) -> bool:
@@ -370,22 +375,21 @@ class Predictor:
         if not m or len(rest) > MAX_WORD_CHARS:
             return None  # digits, URLs, e-mail addresses, code: no suggestions rather than junk
         lead, word, close = m["lead"], m["word"], m["close"]
+        before = self._recent_known().rstrip(" ")
+        if written_in_another_script(word or last_word(before)):
+            return None  # the model learned English only; spelling "東京" costs ~17 ms a keystroke for nothing
         if close:
             if not word or any(c in "'-" for c in word[-1:]):
                 return None
             # a finished word with punctuation after it: predict the next word, after a space
             ends_sentence = any(c in SENTENCE_END for c in close) and (word + close).lower() not in ABBREVIATIONS
             return self._partial + " ", "", "prediction", "sentence" if ends_sentence else ""
-        before = self._recent_known().rstrip(" ")
-        if not word and written_in_another_script(before[max(before.rfind(" "), before.rfind(NEWLINE)) + 1 :]):
-            return None
         at_start = not before.strip() and not self._known[: self._current_end()].strip()  # all of it only when its end is blank
         if at_start or before.endswith(NEWLINE):
             start = "line"
         else:
             ending = before.rstrip("\"')]}")
-            last_word = ending[max(ending.rfind(" "), ending.rfind(NEWLINE)) + 1 :].lstrip(OPENING).lower()
-            start = "sentence" if ending.endswith(tuple(SENTENCE_END)) and last_word not in ABBREVIATIONS else ""
+            start = "sentence" if ending.endswith(tuple(SENTENCE_END)) and last_word(ending).lstrip(OPENING).lower() not in ABBREVIATIONS else ""
         return self._partial, word, "completion" if word else "prediction", start
 
     def context(self) -> Context:
@@ -536,7 +540,8 @@ class Predictor:
         Left to itself the model also spells words it has never seen ("seriess", "identifys"): 4.8% of
         the suggestions shown while typing the dev files (docs/EXPERIMENTS.md).
         """
-        if is_offensive(word) and not self._users_word(word):
+        stem = offensive_stem(word)
+        if stem and not (self._users_word(word) or self._users_word(stem)):  # "Dick's" once "Dick" was written
             return False
         return self.vocabulary is None or self.vocabulary.knows(word, self._users_word)
 

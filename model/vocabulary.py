@@ -17,17 +17,16 @@ OFFENSIVE = frozenset(line for line in (Path(__file__).parent / "assets" / "offe
                       if line and not line.startswith("#"))
 
 
-def is_offensive(word: str) -> bool:
-    """A slur or strong profanity of `OFFENSIVE`, its plural or possessive, or a compound with one.
+def offensive_stem(word: str) -> str | None:
+    """The word of `OFFENSIVE` that ``word`` is, or is the plural or possessive of; None for any other word.
 
     The training text (reviews, chat, old fiction) holds them, so the model offers them: "He was a nig"
     showed "nigger" in the third slot. "es" is a plural only after s, x, z, ch and sh ("spices" is not one).
+    Compounds are left alone: "cock-tail", "pussy-willow" and "Moby-Dick" are words of the vocabulary.
     """
     w = word.lower().removesuffix("'s").removesuffix("'")
-    stems = {w, w.removesuffix("s")}
-    if w.endswith(("ses", "xes", "zes", "ches", "shes")):
-        stems.add(w[:-2])
-    return bool(stems & OFFENSIVE) or ("-" in w and any(map(is_offensive, w.split("-"))))
+    stems = [w, w.removesuffix("s")] + ([w[:-2]] if w.endswith(("ses", "xes", "zes", "ches", "shes")) else [])
+    return next((stem for stem in stems if stem in OFFENSIVE), None)
 
 
 class Vocabulary:
