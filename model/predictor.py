@@ -245,6 +245,7 @@ class Predictor:
         self._current: tuple[int, State] = (0, self._start_state)
         self._stride = self.STRIDE
         self._partial = " "
+        self._apostrophe = "'"  # or "’" where the text before the cursor uses those
         self._cursor_rows: tuple[State, int, Rows] | None = None  # for (state, width)
         self._rows: dict[tuple[int, ...], Rows] = {}  # one row each, by token path since the cursor's state
         self._rows_for: State | None = None
@@ -253,6 +254,8 @@ class Predictor:
 
     def set_text(self, text: str) -> None:
         """The text before the cursor changed (typing, deleting, pasting, jumping): bring the state up to date."""
+        recent = text[-2000:]  # the model reads straight apostrophes; suggestions use the document's kind
+        self._apostrophe = "\u2019" if recent.count("\u2019") > recent.count("'") else "'"
         mt = self._model_text(text)
         cut = max(mt.rfind(" "), mt.rfind(NEWLINE))  # start of the unfinished segment
         committed, self._partial = mt[:cut], mt[cut:]
@@ -434,6 +437,7 @@ class Predictor:
         ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))
         ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != typed][:k]
         prefix = spell[len(self._partial):]  # a space the user has not typed yet
+        ranked = [(w.replace("'", self._apostrophe), s) for w, s in ranked]  # "don’t" in a document of curly ones
         return [Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind) for w, s in ranked]
 
     def _search(self, spell: str, typed: str, k: int) -> dict[str, float]:

@@ -184,7 +184,9 @@ def test_curly_quotes_read_as_the_straight_ones_the_model_learned(predictor):
     assert predictor.suggest(3) == straight
     predictor.set_text("“I don’")
     suggestions = predictor.suggest(3)
-    assert suggestions and all(s.word.startswith("don'") and s.insert == s.word[4:] + " " for s in suggestions)
+    assert suggestions and all(s.word.startswith("don’") and s.insert == s.word[4:] + " " for s in suggestions)
+    predictor.set_text("I don’t know what you’re don")  # the document's apostrophes in what is inserted
+    assert any(s.insert.startswith("’") for s in predictor.suggest(3))
 
 
 @pytest.mark.parametrize("text", ["Call me at 555", "see http://example.com/pa", "mail anna@exa", "x = f(y", "abc123"])
