@@ -28,14 +28,17 @@ def to_model_text(text: str) -> str:
     return " " + text.replace(NEWLINE, NEWLINE + " ")
 
 
-# The training text has none of these: "don’t" pasted from a word processor was a word the model had never
-# seen, and after it the model suggested "and | up | is" where "don't" gave "going | looking".
-STRAIGHT_QUOTES = str.maketrans("‘’“”", "''\"\"")
+# The training text has none of these. "don’t" pasted from a word processor was a word the model had never seen
+# (after it: "and | up | is"; after "don't": "going | looking"), and a word after a tab or a no-break space got no
+# suggestions at all (only a space or a newline starts a segment). One character for one: positions stay.
+OTHER_SPACES = "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+AS_LEARNED = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'} | dict.fromkeys(OTHER_SPACES, " "))
 
 
 def normalized_model_text(text: str) -> str:
-    """What the model and the engine read: NFC (one code point per accented letter), straight quotes, then model text."""
-    return to_model_text(unicodedata.normalize("NFC", text).translate(STRAIGHT_QUOTES))
+    """What the model and the engine read: NFC (one code point per accented letter), straight quotes, plain spaces,
+    then model text."""
+    return to_model_text(unicodedata.normalize("NFC", text).translate(AS_LEARNED))
 
 
 class GrowingModelText:

@@ -170,6 +170,14 @@ def test_a_word_and_its_capitalised_form_are_one_suggestion():
     assert Predictor._one_per_capitalisation(words, capitalise=True).keys() == {"Century", "Of", "US", "Us"}
 
 
+@pytest.mark.parametrize("space", ["\t", "\u00a0"])
+def test_a_word_after_a_tab_or_a_no_break_space_is_completed(predictor, space):
+    predictor.set_text("I like" + space + "the bo")
+    assert predictor.suggest(3) and predictor.context().prefix == "bo"
+    predictor.set_text("I like the" + space + "bo")
+    assert predictor.suggest(3)
+
+
 def test_the_search_spells_accented_letters_through_byte_pieces(predictor):
     # the tokenizers have no piece for "\u00e9": a typed "caf\u00e9" found no word at all
     predictor.set_text("We met in the caf\u00e9")
@@ -325,7 +333,7 @@ def same_suggestions(a, b) -> bool:
     return sorted(s.word for s in a) == sorted(s.word for s in b) or [s.word for s in a] == [s.word for s in b]
 
 
-PIECES = ["the ", "cat ", "book", ". ", ", ", "I ", "don't ", "don\u2019t ", "\u6771", "well-known ", "\n", "Anna ", "likes ", "9", " ", "x", "é", "Th", "Zorblax's ", "zor"]
+PIECES = ["the ", "cat ", "book", ". ", ", ", "I ", "don't ", "don\u2019t ", "\u6771", "\t", "\u00a0", "well-known ", "\n", "Anna ", "likes ", "9", " ", "x", "é", "Th", "Zorblax's ", "zor"]
 
 edit = st.one_of(
     st.tuples(st.just("type"), st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join)),
