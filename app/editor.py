@@ -5,10 +5,10 @@ from __future__ import annotations
 import unicodedata
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPainter, QPalette, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QPainter, QPalette, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
-from .suggestion_bar import ACCEPT_MODIFIER_NAME
+from .suggestion_bar import ACCEPT_MODIFIER_NAME, muted
 
 # An invisible character property that alternates from word to word. Qt merges all contiguous typing
 # into one undo step (Ctrl+Z removed a whole sentence); it never merges text of different formats.
@@ -52,10 +52,13 @@ class Editor(QPlainTextEdit):
         return self._ghost_text
 
     def set_ghost_text(self, text: str) -> None:
-        """Show ``text`` in the placeholder colour right after the cursor; it is drawn, never part of the document."""
+        """Show ``text`` muted right after the cursor; it is drawn, never part of the document."""
         if text != self._ghost_text:
             self._ghost_text = text
             self.viewport().update()
+
+    def ghost_color(self) -> QColor:
+        return muted(self.palette().color(QPalette.ColorRole.Text))
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
@@ -65,7 +68,7 @@ class Editor(QPlainTextEdit):
         rect = self.cursorRect()
         painter = QPainter(self.viewport())
         painter.setFont(self.font())
-        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.setPen(self.ghost_color())
         painter.drawText(rect.left() + 1, rect.top() + self.fontMetrics().ascent(), shown)
 
     def visible_ghost_text(self) -> str:

@@ -44,6 +44,9 @@ REPORT_SECONDS = 45.0  # at most, each time
 TRAIN_SECONDS = 420.0  # at most
 MAX_SCANNED_FILES = 5_000  # the scan runs on the GUI thread: a huge folder is counted only this far (~40 MB read at most)
 SNIFF_BYTES = 8192  # enough of a file to tell text from binary
+GENERAL_ENGLISH_NOTE = ("<p>General English: how well the model still predicts ordinary English, measured on text the "
+                        "current model wrote (lower is better). A small rise is the price of learning your writing; "
+                        "training keeps it within 8% of the standard model's.</p>")  # finetune's max_forgetting
 SKIPPED_SHOWN = 3  # skipped files named, with the reason, under the selection
 KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
 STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes
@@ -460,12 +463,12 @@ class LearnDialog(QDialog):
                 ("General English (bits/char, lower is better)", "general_bpc", "{:.3f}")]
         table = "".join(f"<tr><td>{name}</td><td align=right>{fmt.format(before[key])}</td><td align=right>{fmt.format(after[key])}</td></tr>"
                         for name, key, fmt in rows if key in before and key in after)
-        note = ("<p>Training was held back: learning more of your text made the model worse at general English.</p>"
-                if event.get("held_back") else "")
+        note = GENERAL_ENGLISH_NOTE if "general_bpc" in before and "general_bpc" in after else ""
+        if event.get("held_back"):
+            note += "<p>Training was held back: learning more of your text made the model worse at general English.</p>"
         if event.get("best_step") == 0:  # the weights are the current model's; the lexicon is new
             note += "<p>Training did not improve its predictions on your text: the new model adds your words and phrases to the current one.</p>"
-        general = " (general English: on text the current model wrote)" if "general_bpc" in after else ""
-        self._show_result(f"<p>Measured on {int(after.get('chars', 0)):,} characters of your text that training did not see{general}:</p>"
+        self._show_result(f"<p>Measured on {int(after.get('chars', 0)):,} characters of your text that training did not see:</p>"
                           f"<table cellspacing=6><tr><th></th><th>Before</th><th>After</th></tr>{table}</table>{note}"
                           "<p>Use the new model, or discard it and keep the current one?</p>", can_use=True)
 

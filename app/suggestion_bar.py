@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QStyle, QStyleOptionButton, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QStyle, QStyleOptionButton, QStylePainter, QWidget
 
 # Alt+digit; on macOS the Control key (Qt calls it Meta there), since Option+digit types characters.
 ACCEPT_MODIFIER = Qt.KeyboardModifier.MetaModifier if sys.platform == "darwin" else Qt.KeyboardModifier.AltModifier
@@ -19,15 +19,24 @@ ACCEPT_MODIFIER_NAME = "Ctrl" if sys.platform == "darwin" else "Alt"
 # Ctrl+Space brings hidden suggestions back, as in code editors; on macOS the Control key too, as Cmd+Space is Spotlight.
 SHOW_MODIFIER = Qt.KeyboardModifier.MetaModifier if sys.platform == "darwin" else Qt.KeyboardModifier.ControlModifier
 HINT_SCALE = 0.8  # the key hint's size against the word's
+MUTED_ALPHA = 0.45  # the share of a text colour kept in the hints and the ghost text
+
+
+def muted(color: QColor) -> QColor:
+    """``color`` see-through: muted on any background. Not the palette's PlaceholderText, which dark-theme
+    recipes often leave dark, so hints drawn in it vanish on a dark background."""
+    result = QColor(color)
+    result.setAlphaF(color.alphaF() * MUTED_ALPHA)
+    return result
 
 
 class SlotButton(QPushButton):
     """One slot: its word is elided to the width the bar gives it, so a long word never widens the bar, nor the window.
 
     The width is ignored as a size hint: the slots share the bar equally, whatever their words. The key that
-    accepts the word is drawn small and grey right after it ("book Tab"), so the keys are learned by looking,
-    not from tooltips; the word, centred, is elided to leave room for it on both sides. A slot too narrow for
-    both shows only the word.
+    accepts the word is drawn small and muted right after it ("book Tab"), so the keys are learned by looking,
+    not from tooltips; word and hint are centred together. A slot too narrow for both shows only the word,
+    elided where even it does not fit: the hint never cuts the word.
     """
 
     def __init__(self, keys: str, parent=None):
@@ -35,7 +44,6 @@ class SlotButton(QPushButton):
         self._word, self._keys = "", keys  # the keys that accept it, for the tooltip
         self._hint = ""  # the key drawn after the word
         self._hint_shown = False
-        self._shown_word = ""  # the word as drawn, elided
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
     def word(self) -> str:
@@ -54,15 +62,14 @@ class SlotButton(QPushButton):
         self._elide()
 
     def _elide(self) -> None:
+        """The word is elided to the whole room, never for the hint: the hint is shown only where both fit."""
         option = QStyleOptionButton()
         self.initStyleOption(option)
         room = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self).width()
-        hint_room = 2 * QFontMetrics(self._hint_font()).horizontalAdvance(self._hint + "  ")  # one each side
-        self._hint_shown = bool(self._word and self._hint) and room >= 2 * hint_room
-        if self._hint_shown:
-            room -= hint_room
-        shown = self._shown_word = self.fontMetrics().elidedText(self._word, Qt.TextElideMode.ElideRight, room)
-        self.setText(shown.replace("&", "&&"))
+        width = self.fontMetrics().horizontalAdvance(self._word) + self._hint_width()
+        self._hint_shown = bool(self._word and self._hint) and width <= room
+        shown = self.fontMetrics().elidedText(self._word, Qt.TextElideMode.ElideRight, room)
+        self.setText(shown.replace("&", "&&"))  # drawn by the style, and read by screen readers, as the label
         self.setToolTip(self._keys if shown == self._word else f"{self._word} ({self._keys})")  # the whole word, when cut
         self.update()
 
@@ -72,20 +79,33 @@ class SlotButton(QPushButton):
         font.setPointSizeF(font.pointSizeF() * HINT_SCALE)
         return font
 
+    def _hint_width(self) -> int:
+        return QFontMetrics(self._hint_font()).horizontalAdvance("  " + self._hint)
+
+    def hint_color(self) -> QColor:
+        return muted(self.palette().color(QPalette.ColorRole.ButtonText))
+
     def paintEvent(self, event) -> None:
-        super().paintEvent(event)
+        """With a hint, the button is drawn without its label, and word and hint are centred as one group:
+        centring the word alone would need room for the hint on both sides."""
         if not self._hint_shown:
+            super().paintEvent(event)
             return
         option = QStyleOptionButton()
         self.initStyleOption(option)
+        option.text = ""
+        painter = QStylePainter(self)
+        painter.drawControl(QStyle.ControlElement.CE_PushButton, option)
         contents = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
         metrics = self.fontMetrics()
-        word_end = contents.center().x() + metrics.horizontalAdvance(self._shown_word) // 2
-        baseline = contents.center().y() + (metrics.ascent() - metrics.descent()) // 2  # the word's, as centred
-        painter = QPainter(self)
+        word_width = metrics.horizontalAdvance(self._word)
+        left = contents.center().x() - (word_width + self._hint_width()) // 2
+        baseline = contents.center().y() + (metrics.ascent() - metrics.descent()) // 2
+        painter.setPen(self.palette().color(QPalette.ColorRole.ButtonText))
+        painter.drawText(left, baseline, self._word)
         painter.setFont(self._hint_font())
-        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        painter.drawText(word_end, baseline, "  " + self._hint)
+        painter.setPen(self.hint_color())
+        painter.drawText(left + word_width, baseline, "  " + self._hint)
 
 
 class SuggestionBar(QWidget):

@@ -71,8 +71,9 @@ class SuggestionController(QObject):
         self.editor, self.bar, self.service, self.settings = editor, bar, service, settings
         self.suggestions: list = []  # shown now, best first
         self.latency_ms: float | None = None
-        self.typed_chars = 0  # characters the user typed this session
-        self.accepted_chars = 0  # characters inserted by accepted suggestions
+        self.typed_keys = 0  # keys the user pressed to type this session, a space we absorbed too
+        self.typed_chars = 0  # characters those keys left in the text
+        self.accepted_chars = 0  # characters inserted by accepted suggestions, less those taken back
         self.accepts = 0  # keys or clicks that accepted them
         self.seq = 0  # number of the latest request; answers to others are stale
         self._hidden = False  # Esc: hide until the next edit or cursor move
@@ -105,7 +106,7 @@ class SuggestionController(QObject):
     def saved_share(self) -> float:
         """Keystrokes saved, as foretype eval counts them: 1 - (keys typed + accepts) / characters produced."""
         produced = self.typed_chars + self.accepted_chars
-        return max(0.0, 1 - (self.typed_chars + self.accepts) / produced) if produced else 0.0
+        return max(0.0, 1 - (self.typed_keys + self.accepts) / produced) if produced else 0.0
 
     @property
     def up_to_date(self) -> bool:
@@ -223,6 +224,7 @@ class SuggestionController(QObject):
         if self._after_auto_space() is None:
             return False
         self._acceptance = self._auto_space_end = None  # a second space is the user's own
+        self.typed_keys += 1  # a key pressed for nothing: the suggestion saved less
         return True
 
     def _smart_punctuation(self, char: str) -> bool:
@@ -235,6 +237,7 @@ class SuggestionController(QObject):
             self.editor.setTextCursor(cursor)
         self._acceptance = None
         self._auto_space_end = cursor.position()  # "?!" keeps working
+        self.typed_keys += 1
         self.typed_chars += 1
         return True
 
@@ -256,7 +259,9 @@ class SuggestionController(QObject):
             return False
         cursor.insertBlock()
         self.editor.setTextCursor(cursor)
+        self.typed_keys += 1
         self.typed_chars += 1
+        self.accepted_chars -= 1  # the space the newline replaced
         return True
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -273,6 +278,7 @@ class SuggestionController(QObject):
         if text == SPACE and self._absorb_space():
             return True
         if text and (text.isprintable() or text == "\r"):  # Return types a newline
+            self.typed_keys += 1
             self.typed_chars += len(text)
         return False
 

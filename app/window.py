@@ -52,11 +52,14 @@ FILE_FILTER = f"{TEXT_FILTER};;All files (*)"
 AUTOSAVE_MS = 3000
 ICON = Path(__file__).parent / "assets" / "foretype.png"
 SHORTCUTS = [  # Help › Keyboard Shortcuts: the keys no menu shows
-    ("Tab", "accept the first suggestion; at the start of a line, indent"),
+    ("Tab", f"accept the first suggestion; at the start of a line, indent ({ACCEPT_MODIFIER_NAME}+1 accepts there)"),
     (f"{ACCEPT_MODIFIER_NAME}+1 … {ACCEPT_MODIFIER_NAME}+5", "accept that suggestion (a click does the same)"),
     ("Esc", "hide the suggestions until the next keystroke"),
     ("Ctrl+Space", "show them again"),
     ("Backspace right after accepting", "take the accepted word back"),
+    (". , ; : ! ? right after accepting", "goes before the added space"),
+    ('" right after accepting', "closes an open quotation, before the added space"),
+    ("Enter right after accepting", "starts a new line in place of the added space"),
 ]
 
 

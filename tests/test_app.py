@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
+from PySide6.QtGui import QColor, QPalette, QTextCursor
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QStyle, QStyleOptionButton
 
 from foretype.app import window as window_module
 from foretype.app.service import load_predictor
 from foretype.app.settings import Settings, draft_lock_path, draft_path, personal_model_path, previous_draft_path
 from foretype.app.editor import Editor
-from foretype.app.suggestion_bar import ACCEPT_MODIFIER, ACCEPT_MODIFIER_NAME, SHOW_MODIFIER
+from foretype.app.suggestion_bar import ACCEPT_MODIFIER, ACCEPT_MODIFIER_NAME, SHOW_MODIFIER, SlotButton
 from foretype.app.suggestions import SENT_CHUNK, tail_start, text_before
 from foretype.app.window import MainWindow
 from foretype.model.errors import ForetypeError
@@ -236,6 +236,35 @@ def test_ghost_text_near_the_right_edge_is_cut_with_an_ellipsis(qtbot):
     assert shown.endswith("…") and editor.fontMetrics().horizontalAdvance(shown) <= room
 
 
+@pytest.mark.parametrize("extra, shown_hint", [(0, "Tab"), (-1, "")])
+def test_a_key_hint_shows_only_where_it_fits_after_the_whole_word_and_never_cuts_it(qtbot, extra, shown_hint):
+    # at 5 slots the hint, given room on both sides of the word, hid itself and cut the word ("present…")
+    button = SlotButton("Alt+1 or Tab")
+    qtbot.addWidget(button)
+    button.show()
+    button.set_word("present", "Tab")
+    option = QStyleOptionButton()
+    button.initStyleOption(option)
+    margins = button.width() - button.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, button).width()
+    word_and_hint = button.fontMetrics().horizontalAdvance("present") + button._hint_width()
+    button.resize(margins + word_and_hint + extra, button.height())
+    assert button.text() == "present" and button.hint() == shown_hint
+
+
+def test_ghost_text_and_key_hints_follow_a_dark_palette_that_leaves_placeholder_text_dark(make_window):
+    # dark-theme recipes set Text, Base and Button but rarely PlaceholderText: hints drawn in it were black on dark grey
+    window = make_window()
+    palette = QPalette(window.palette())
+    palette.setColor(QPalette.ColorRole.Text, QColor("white"))
+    palette.setColor(QPalette.ColorRole.ButtonText, QColor("#eeeeee"))
+    palette.setColor(QPalette.ColorRole.Base, QColor("#202020"))
+    palette.setColor(QPalette.ColorRole.Button, QColor("#303030"))
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#101010"))
+    window.setPalette(palette)
+    for color, text in ((window.editor.ghost_color(), QColor("white")), (window.bar._buttons[0].hint_color(), QColor("#eeeeee"))):
+        assert color.rgb() == text.rgb() and 0.3 < color.alphaF() < 0.7  # the text's colour, muted
+
+
 @pytest.mark.parametrize("text", ["שלום עולם ", "مرحبا", "I said שלום"])
 def test_no_ghost_text_after_right_to_left_text(qtbot, text):
     # the cursor is at the left of the Hebrew or Arabic word: the ghost would be drawn over it
@@ -263,6 +292,19 @@ def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot)
     assert window.editor.toPlainText() == "hela two woc "
     assert window.controller.accepted_chars == len("a two c ")
     assert window.saved_label.text() == f"Saved {1 - (5 + 3) / (5 + 8):.0%} of keystrokes"  # 5 letters and 3 accepts for 13
+
+
+def test_the_saved_share_counts_an_absorbed_space_as_a_keystroke_and_not_the_space_enter_replaced(make_window, qtbot):
+    # both made the status bar's figure ~2 points too high
+    window = make_window()
+    type_then_press(qtbot, window, "hel")
+    type_text(qtbot, window, " ")  # absorbed: a key pressed for nothing
+    assert window.editor.toPlainText() == "hela "
+    assert window.controller.saved_share == pytest.approx(1 - (3 + 1 + 1) / 5)  # 3 letters, a space, an accept for 5
+    type_then_press(qtbot, window, "wo")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Return)  # takes the added space's place
+    assert window.editor.toPlainText() == "hela woa\n"
+    assert window.controller.saved_share == pytest.approx(1 - (3 + 1 + 2 + 1 + 2) / len("hela woa\n"))  # 7 keys, 2 accepts
 
 
 def test_an_alt_key_for_an_empty_slot_types_nothing(make_window, qtbot):
@@ -496,6 +538,8 @@ def test_help_lists_the_keyboard_shortcuts(make_window, monkeypatch):
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     help_menu.actions()[0].trigger()
     assert all(key in shown[0] for key in ("Tab", f"{ACCEPT_MODIFIER_NAME}+1", "Esc", "Ctrl+Space"))
+    for key in (f"{ACCEPT_MODIFIER_NAME}+1 accepts there", ". , ; : ! ? right after", '" right after', "Enter right after"):
+        assert key in shown[0]  # the keys that act differently at the start of a line or right after accepting
 
 
 def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make_window, qtbot, monkeypatch):

@@ -171,6 +171,7 @@ def test_learning_end_to_end_then_use_switches_to_the_personal_model_without_res
     assert "20.0%" in text and "25.0%" in text and "1.800" in text
     assert "<td>General English (bits/char, lower is better)</td><td align=right>1.900</td><td align=right>1.950</td>" in text
     assert "held back" in text and "worse at general English" in text
+    assert "ordinary English" in text and "within 8%" in text  # what the General English row means
     assert dialog.use_button.isVisible()
 
     with qtbot.waitSignal(window.service.model_ready, timeout=10000):
