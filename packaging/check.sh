@@ -48,7 +48,7 @@ if $SUDO unshare -n true 2>/dev/null; then offline=($SUDO unshare -n env "HOME=$
 touch "$out/stamp"; sleep 1
 
 step "foretype suggest (installed command, offline)"
-"${offline[@]}" foretype suggest "Thank you very" | tee "$out/suggest.txt"
+"${offline[@]}" foretype suggest "Thank you very m" | tee "$out/suggest.txt"   # a word being typed: completed
 [ -s "$out/suggest.txt" ] || fail "foretype suggest printed nothing"
 "${offline[@]}" foretype suggest "Thank you very " | tee "$out/suggest-next.txt"   # after a space: the next word
 [ -s "$out/suggest-next.txt" ] || fail "foretype suggest printed nothing after a space"
