@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
-from .suggestion_bar import ACCEPT_MODIFIER_NAME, muted
+from .suggestion_bar import muted
 
 # An invisible character property that alternates from word to word. Qt merges all contiguous typing
 # into one undo step (Ctrl+Z removed a whole sentence); it never merges text of different formats.
@@ -25,8 +25,7 @@ class Editor(QPlainTextEdit):
         # setting the margin is an undoable edit: a new window has no changes and nothing to undo
         self.document().clearUndoRedoStacks()
         self.document().setModified(False)
-        self.setPlaceholderText("Start typing; suggestions appear below. Tab accepts the first "
-                                f"(at the start of a line, where Tab indents, {ACCEPT_MODIFIER_NAME}+1 does).")
+        self.setPlaceholderText("Start typing; suggestions appear below, each with the key that accepts it.")
 
     def keyPressEvent(self, event) -> None:
         if self._starts_word(event.text()):
