@@ -122,6 +122,7 @@ class Predictor:
     # 6 beams, not 8: 0.04 points of keystroke savings for 6-9% off the slowest keystrokes (docs/EXPERIMENTS.md)
     BEAM_WIDTH = 6
     CONTEXT_BLOCK = 512  # segments (~2,700 characters of English): the model reads one to two blocks back
+    VOCABULARY_COMPLETIONS = 64  # vocabulary words scored for a typed letter no piece spells: one batch, ~5 ms
 
     def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = BEAM_WIDTH,
                  recency: RecencyCache | None = None, lexicon: Lexicon | None = None, vocabulary: Vocabulary | None = None,
@@ -428,6 +429,10 @@ class Predictor:
         # it still sets the bar that others must reach ("much" keeps "muchly" out)
         escape = self.tokenizer.escape_bytes
         searched = {w: s for w, s in self._search(escape(spell), escape(typed), k + bool(typed)).items() if self._may_offer(w)}
+        if escape(typed) != typed and self.vocabulary is not None:
+            # a letter only byte pieces spell ("é"): the model gives their few bytes so little that the search,
+            # wide or narrow, ends in "réd..." and never reaches "résumé"; the vocabulary's words are scored instead
+            searched = self._scored_words(spell[: len(spell) - len(typed)], self._vocabulary_completions(typed)) | searched
         if start == "line" and not (len(typed) > 1 and typed.isupper()):
             searched = {w: s for w, s in searched.items() if not self._shouted_by_the_training_text(w)}
         words = self.recency.mix(searched, typed, previous, self._in_vocabulary)
@@ -498,6 +503,33 @@ class Predictor:
             scores = top.values[:n]
             rows = self._rows_after(paths, parents, tokens, rows, width)
         return words
+
+    def _vocabulary_completions(self, typed: str) -> list[str]:
+        """The vocabulary's words that complete ``typed``, capitalised as it is, that may be offered."""
+        words = self.vocabulary.starting_with(typed.lower(), self.VOCABULARY_COMPLETIONS)
+        if typed[:1].isupper():
+            words = [w[:1].upper() + w[1:] for w in words]
+        return [w for w in words if w.startswith(typed) and w != typed and self._may_offer(w)]
+
+    def _scored_words(self, lead: str, words: list[str]) -> dict[str, float]:
+        """Each word's log-probability after the cursor's state, as the search scores it: its tokens (after
+        ``lead``, the segment's text before the word), then the end of the word. One batch for all."""
+        if not words:
+            return {}
+        in_use = self._in_use(self._current[1])
+        encoded = [self.tokenizer.encode_model_text(lead + w) for w in words]
+        longest = max(map(len, encoded))
+        ids = torch.tensor([e + [0] * (longest - len(e)) for e in encoded])  # padding after a word is never read
+        batch = tuple(s.expand(-1, len(words), -1).contiguous() for s in in_use)
+        with single_steps():
+            logits, _ = self.model(ids, batch)
+        after = torch.log_softmax(logits.float(), dim=-1)  # (words, tokens, vocabulary): after each token
+        first = self._next_logprobs(in_use)[0]
+        scores = {}
+        for b, (word, tokens) in enumerate(zip(words, encoded)):
+            score = first[tokens[0]] + sum(after[b, t - 1, tokens[t]] for t in range(1, len(tokens)))
+            scores[word] = float(score + torch.logsumexp(after[b, len(tokens) - 1].index_select(0, self._terminator_ids), 0))
+        return scores
 
     def _rows_after(self, paths: list[tuple[int, ...]], parents: torch.Tensor, tokens: torch.Tensor, rows: Rows, width: int) -> Rows:
         """The rows of the beams ``paths`` (``parents``' rows stepped with ``tokens``), stepping only the rows not seen yet.

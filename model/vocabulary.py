@@ -8,6 +8,8 @@ word's possessive ("system's") or joins known words with hyphens ("eye-tracking"
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -40,6 +42,13 @@ class Vocabulary:
 
     def __len__(self) -> int:
         return len(self._words)
+
+    def starting_with(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` words that start with ``prefix`` (lower case), in alphabetical order."""
+        if not hasattr(self, "_sorted"):
+            self._sorted = sorted(self._words)  # built once, on the first word that needs it (0.1 s)
+        start = bisect.bisect_left(self._sorted, prefix)
+        return list(itertools.takewhile(lambda w: w.startswith(prefix), itertools.islice(self._sorted, start, start + limit)))
 
     def __contains__(self, word: str) -> bool:
         return self.knows(word)

@@ -185,6 +185,23 @@ def test_the_search_spells_accented_letters_through_byte_pieces(predictor):
     assert "caf\u00e9" in predictor._search(escape(" caf\u00e9"), escape("caf\u00e9"), 3)
 
 
+def test_a_typed_letter_no_piece_spells_gets_the_vocabulary_words_it_starts(loaded):
+    words = {w.lower() for w in WORD.findall(generated_text(3000, seed=1))} | {"caf\u00e9t\u00e9ria", "caf\u00e9s", "r\u00e9sum\u00e9"}
+    predictor = Predictor(loaded.model, loaded.tokenizer, vocabulary=Vocabulary(words))
+    predictor.set_text("We met in the caf\u00e9")
+    offered = predictor.suggest(3)
+    assert offered and {s.word for s in offered} <= {"caf\u00e9t\u00e9ria", "caf\u00e9s"}
+    assert all(s.insert == s.word[len("caf\u00e9"):] + " " for s in offered)
+    predictor.set_text("R\u00e9s")  # capitalised as typed
+    assert [s.word for s in predictor.suggest(3)] == ["R\u00e9sum\u00e9"]
+
+
+def test_the_vocabulary_lists_the_words_a_prefix_starts():
+    vocabulary = Vocabulary(["cafe", "Caf\u00e9", "caf\u00e9s", "cab", "dog"])
+    assert vocabulary.starting_with("caf", 10) == ["cafe", "caf\u00e9", "caf\u00e9s"]
+    assert vocabulary.starting_with("caf", 2) == ["cafe", "caf\u00e9"] and vocabulary.starting_with("x", 5) == []
+
+
 def test_curly_quotes_read_as_the_straight_ones_the_model_learned(predictor):
     predictor.set_text("I don't know what you're ")
     straight = predictor.suggest(3)
