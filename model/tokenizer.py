@@ -35,6 +35,11 @@ OTHER_SPACES = "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u
 AS_LEARNED = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'} | dict.fromkeys(OTHER_SPACES, " "))
 
 
+# Letters outside the Latin script's blocks (Basic Latin to IPA, phonetic extensions, Latin Extended
+# Additional, -C, -D, ligatures, full-width Latin); the default model learned English only.
+OTHER_SCRIPT_LETTER = re.compile(r"[^\W\d_\u0000-\u02af\u1d00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff\ufb00-\ufb06\uff21-\uff5a]")
+
+
 def normalized_model_text(text: str) -> str:
     """What the model and the engine read: NFC (one code point per accented letter), straight quotes, plain spaces,
     then model text."""
@@ -133,7 +138,10 @@ class Tokenizer:
         return [t for ids in self.encode_segments(SEGMENT.findall(model_text)) for t in ids]
 
     def encode_segments(self, segments: list[str]) -> list[list[int]]:
-        """Ids of each segment (see SEGMENT), encoded in one batched call."""
+        """Ids of each segment (see SEGMENT), encoded in one batched call. A letter of another script reads as
+        "x": as the bytes of its UTF-8 it is hundreds of tokens the model never learned, and after a sentence
+        of Arabic "Welcome to the " got "B | Zenith | T"; after "xxxxx": "top | game | first"."""
+        segments = [OTHER_SCRIPT_LETTER.sub("x", s) for s in segments]
         if len(segments) < 1000:  # a batched call costs ~0.5 ms of thread-pool set-up; one segment ~2 us
             return [self.sp.encode(s) for s in segments]
         return self.sp.encode(segments, num_threads=1)

@@ -109,6 +109,11 @@ def test_byte_pieces_spell_the_characters_no_piece_holds(tokenizer):
     assert unescape_bytes(escaped[:4]) == " caf" and unescape_bytes(escaped[:5]) is None  # "é" cut after its first byte
 
 
+def test_a_letter_of_another_script_reads_as_x(tokenizer):
+    # hundreds of byte tokens the model never learned put its state off its training text
+    assert tokenizer.encode("\u0645\u0631\u062d\u0628\u0627 \u6771\u4eac. The \u03b1 caf\u00e9") == tokenizer.encode("xxxxx xx. The x caf\u00e9")
+
+
 def test_model_file_round_trips(tmp_path, tokenizer):
     model = _tiny(tokenizer)
     path = tmp_path / "m.pt"
