@@ -22,7 +22,6 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import unicodedata
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ import torch
 from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
-from .tokenizer import NEWLINE, SEGMENT, GrowingModelText, Tokenizer, is_escaped_byte, unescape_bytes
+from .tokenizer import NEWLINE, OTHER_SCRIPT_LETTER, SEGMENT, GrowingModelText, Tokenizer, is_escaped_byte, unescape_bytes
 from .vocabulary import Vocabulary, offensive_stem
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
@@ -76,9 +75,10 @@ def last_word(text: str) -> str:
 
 
 def written_in_another_script(word: str) -> bool:
-    """Letters, none of them Latin: after "مرحبا " or "話します " the model, which learned English only, offered "Park" and "Aj"."""
+    """Letters, all of another script than Latin (as the tokenizer reads them as "x"): after "مرحبا " or "話します "
+    the model, which learned English only, offered "Park" and "Aj"."""
     letters = [c for c in word if c.isalpha()]
-    return bool(letters) and not any(unicodedata.name(c, "").startswith("LATIN") for c in letters)
+    return bool(letters) and all(map(OTHER_SCRIPT_LETTER.match, letters))
 
 
 @dataclass(frozen=True)
