@@ -427,9 +427,10 @@ class Predictor:
         # k real ones (p99 per keystroke 35 -> 124 ms on the dev files)
         # one more when a word is typed: the word as typed is never shown (accepting it saves nothing), but
         # it still sets the bar that others must reach ("much" keeps "muchly" out)
-        escape = self.tokenizer.escape_bytes
-        searched = {w: s for w, s in self._search(escape(spell), escape(typed), k + bool(typed)).items() if self._may_offer(w)}
-        if escape(typed) != typed and self.vocabulary is not None:
+        escaped_typed = self.tokenizer.escape_bytes(typed)
+        searched = {w: s for w, s in self._search(self.tokenizer.escape_bytes(spell), escaped_typed, k + bool(typed)).items()
+                    if self._may_offer(w)}
+        if escaped_typed != typed and self.vocabulary is not None:
             # a letter only byte pieces spell ("é"): the model gives their few bytes so little that the search,
             # wide or narrow, ends in "réd..." and never reaches "résumé"; the vocabulary's words are scored instead
             searched = self._scored_words(spell[: len(spell) - len(typed)], self._vocabulary_completions(typed)) | searched
