@@ -42,11 +42,12 @@ USED_BYTES = 4 * 2**20  # finetune.MAX_INPUT_BYTES
 HELD_OUT_FRACTION = 0.15  # of the text, typed by the engine before and after training
 REPORT_SECONDS = 45.0  # at most, each time
 TRAIN_SECONDS = 420.0  # at most
+MAX_FORGETTING = 0.08  # general English may get this much worse than the standard model's
 MAX_SCANNED_FILES = 5_000  # the scan runs on the GUI thread: a huge folder is counted only this far (~40 MB read at most)
 SNIFF_BYTES = 8192  # enough of a file to tell text from binary
 GENERAL_ENGLISH_NOTE = ("<p>General English: how well the model still predicts ordinary English, measured on text the "
                         "current model wrote (lower is better). A small rise is the price of learning your writing; "
-                        "training keeps it within 8% of the standard model's.</p>")  # finetune's max_forgetting
+                        f"training keeps it within {MAX_FORGETTING:.0%} of the standard model's.</p>")
 SKIPPED_SHOWN = 3  # skipped files named, with the reason, under the selection
 KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
 STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes

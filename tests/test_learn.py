@@ -113,6 +113,7 @@ def test_the_app_reads_and_estimates_with_finetunes_budgets():
 
     assert learn.USED_BYTES == MAX_INPUT_BYTES and learn.HELD_OUT_FRACTION == HELD_OUT_FRACTION
     assert (learn.REPORT_SECONDS, learn.TRAIN_SECONDS) == (FinetuneConfig.report_seconds, FinetuneConfig.train_seconds)
+    assert learn.MAX_FORGETTING == FinetuneConfig.max_forgetting
 
 
 def test_the_time_estimate_is_near_measured_runs_and_within_ten_minutes():
