@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QStyle, QStyleOptionButton, QStylePainter, QWidget
 
@@ -63,15 +63,22 @@ class SlotButton(QPushButton):
 
     def _elide(self) -> None:
         """The word is elided to the whole room, never for the hint: the hint is shown only where both fit."""
-        option = QStyleOptionButton()
-        self.initStyleOption(option)
-        room = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self).width()
+        room = self._contents(self._style_option()).width()
         width = self.fontMetrics().horizontalAdvance(self._word) + self._hint_width()
         self._hint_shown = bool(self._word and self._hint) and width <= room
         shown = self.fontMetrics().elidedText(self._word, Qt.TextElideMode.ElideRight, room)
         self.setText(shown.replace("&", "&&"))  # drawn by the style, and read by screen readers, as the label
         self.setToolTip(self._keys if shown == self._word else f"{self._word} ({self._keys})")  # the whole word, when cut
         self.update()
+
+    def _style_option(self) -> QStyleOptionButton:
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        return option
+
+    def _contents(self, option: QStyleOptionButton) -> QRect:
+        """Where the style draws the label: the room for word and hint."""
+        return self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
 
     def _hint_font(self) -> QFont:
         font = QFont(self.font())
@@ -91,12 +98,11 @@ class SlotButton(QPushButton):
         if not self._hint_shown:
             super().paintEvent(event)
             return
-        option = QStyleOptionButton()
-        self.initStyleOption(option)
+        option = self._style_option()
         option.text = ""
         painter = QStylePainter(self)
         painter.drawControl(QStyle.ControlElement.CE_PushButton, option)
-        contents = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
+        contents = self._contents(option)
         metrics = self.fontMetrics()
         word_width = metrics.horizontalAdvance(self._word)
         left = contents.center().x() - (word_width + self._hint_width()) // 2
