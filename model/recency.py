@@ -9,7 +9,8 @@ word probabilities:
 p_words is the word's share of the recent words, used for completions only: with nothing typed its
 most frequent words ("the", "of") would crowd out the model's guesses, for no measured gain.
 p_pairs is how often the word followed the previous word in the recent text ("Robert" -> "Boulter"),
-used when the cursor's word follows that word after a space. The weights and the window were tuned
+used when the cursor's word follows that word after a space, or starts the line after a line that
+ended with it ("Best regards," -> "Alex": a sign-off and the name under it). The weights and the window were tuned
 on dev text the reported figures do not use (docs/EXPERIMENTS.md).
 
 The cache counts segments (see predictor.py: a whitespace character and what follows it), so that
@@ -38,6 +39,11 @@ WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
 CLEAN = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?)")
 # a segment that starts with a word after a space: it can end a pair
 LEADING = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?)(?![\w'-])")
+# a line's last segment, a word and any punctuation after it ("regards,"): it can start a line pair
+LINE_END = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?[^\w\s]*)")
+# ends the first word of a line pair ("regards,\t" -> "Alex"): no segment holds a tab, and the
+# lexicon's payload separates its words with newlines
+LINE_BREAK = "\t"
 
 WINDOW_SEGMENTS = 1500  # about 8,000 characters of English
 WORD_WEIGHT = 0.3
@@ -51,6 +57,12 @@ LEXICON_PAIR_WEIGHT = 0.05
 def _pair(first: str, second: str) -> tuple[str, str] | None:
     a, b = CLEAN.fullmatch(first), LEADING.match(second)
     return (a[1], b[1]) if a and b else None
+
+
+def _line_pair(last: str, first: str) -> tuple[str, str] | None:
+    """The last segment of a line and the first of the next: a sign-off and the name under it."""
+    a, b = LINE_END.fullmatch(last), LEADING.match(first)
+    return (a[1] + LINE_BREAK, b[1]) if a and b else None
 
 
 def _mixed(words: dict[str, float], counts: Iterable[tuple[str, int]], total: int, weight: float) -> dict[str, float]:
@@ -145,8 +157,7 @@ class RecencyCache(WordCounts):
         for s in segments[start + len(self._segments) : end]:
             self._push(s)
 
-    def _count_pair(self, first: str, second: str, n: int) -> None:
-        pair = _pair(first, second)
+    def _count_pair(self, pair: tuple[str, str] | None, n: int) -> None:
         if pair:
             follows = self._followers.setdefault(pair[0], Counter())
             follows[pair[1]] += n
@@ -161,30 +172,46 @@ class RecencyCache(WordCounts):
             if self._words[w] <= 0:
                 del self._words[w]
 
+    def _count_pairs_ending(self, segment: str, n: int) -> None:
+        """Count the pairs that ``segment``, added after the counted segments, ends: after a word, or after a line."""
+        segments = self._segments
+        if segments:
+            self._count_pair(_pair(segments[-1], segment), n)
+        if len(segments) > 1 and segments[-1] == "\n":
+            self._count_pair(_line_pair(segments[-2], segment), n)
+
     def _push(self, segment: str) -> None:
-        if self._segments:
-            self._count_pair(self._segments[-1], segment, 1)
+        self._count_pairs_ending(segment, 1)
         self._segments.append(segment)
         self._count_words(segment, 1)
 
     def _pop_back(self) -> None:
         segment = self._segments.pop()
         self._count_words(segment, -1)
-        if self._segments:
-            self._count_pair(self._segments[-1], segment, -1)
+        self._count_pairs_ending(segment, -1)
 
     def _pop_front(self) -> None:
         segment = self._segments.popleft()
         self._start += 1
         self._count_words(segment, -1)
-        if self._segments:
-            self._count_pair(segment, self._segments[0], -1)
+        segments = self._segments
+        if segments:
+            self._count_pair(_pair(segment, segments[0]), -1)
+        if len(segments) > 1 and segments[0] == "\n":
+            self._count_pair(_line_pair(segment, segments[1]), -1)
 
     # ------------------------------------------------------------ the cursor's context
 
     def previous_word(self) -> str | None:
-        """The word that ends the counted text, if nothing (punctuation, a newline) follows it."""
-        m = CLEAN.fullmatch(self._segments[-1]) if self._segments else None
+        """The word that ends the counted text, if nothing (punctuation, a newline) follows it; or, at a
+        line's start, the previous line's last word and punctuation, ended with LINE_BREAK ("regards,\t")."""
+        segments = self._segments
+        if not segments:
+            return None
+        if segments[-1] == "\n" and len(segments) > 1:
+            m = LINE_END.fullmatch(segments[-2])
+            return m[1] + LINE_BREAK if m else None
+        m = CLEAN.fullmatch(segments[-1])
         return m[1] if m else None
 
 
@@ -245,7 +272,8 @@ class Lexicon(WordCounts):
 
         Lists of Python strings took 1.3 s to load for the 90,000 words and pairs of 1 MB of text; this 0.25 s.
         """
-        vocabulary = list(dict.fromkeys([*self._words, *(w for follows in self._followers.values() for w in follows)]))
+        followers = (w for follows in self._followers.values() for w in follows)
+        vocabulary = list(dict.fromkeys([*self._words, *self._followers, *followers]))  # a line pair's "regards,\t" is no word
         index = {w: i for i, w in enumerate(vocabulary)}
         pairs = [(index[a], index[b], n) for a, follows in self._followers.items() for b, n in follows.items()]
         return {"vocabulary": "\n".join(vocabulary),

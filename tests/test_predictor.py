@@ -308,6 +308,12 @@ def test_a_word_that_followed_the_previous_word_is_predicted_after_it(loaded):
     assert "Zorblax" not in [s.word for s in predictor.suggest(3)]  # unigram counts alone never predict
 
 
+def test_the_name_under_a_sign_off_is_predicted_under_the_next(loaded):
+    predictor = Predictor(loaded.model, loaded.tokenizer)
+    predictor.set_text("Warm regards,\nZorblax\n\nSee you at the book fair.\nWarm regards,\n")
+    assert "Zorblax" in [s.word for s in predictor.suggest(3)]
+
+
 def test_a_capital_the_vocabulary_lacks_is_spelled_by_its_byte_piece(predictor):
     # the default model has no piece for "Z", "Q" or "X": "New Zea" offered nothing, not even "Zealand"
     sp = predictor.tokenizer.sp

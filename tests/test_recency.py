@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 from foretype.model.recency import Lexicon, RecencyCache
 from foretype.model.tokenizer import SEGMENT, to_model_text
 
-WORDS = ["Anna", "likes", "the", "book", "Zorblax", "well-known", "don't", "cats,", "end.", "\n", "42"]
+WORDS = ["Anna", "likes", "the", "book", "Zorblax", "well-known", "don't", "cats,", "end.", "\n", "\n", "42"]
 
 
 def segments(words: list[str]) -> list[str]:
-    return SEGMENT.findall(to_model_text(" ".join(words)))
+    """The words joined by spaces, a newline ending its line ("cats,\nAnna": a line pair)."""
+    return SEGMENT.findall(to_model_text(" ".join(words).replace(" \n ", "\n")))
 
 
 def state(cache: RecencyCache) -> tuple:
@@ -53,15 +54,27 @@ def test_pairs_and_words_mix_in_as_probabilities():
     assert cache.mix({}, "an", previous=None) == {}  # a lower-case prefix stays lower-case: no "anna"
 
 
+def test_a_line_pair_predicts_the_name_under_a_sign_off():
+    cache = RecencyCache()
+    document = SEGMENT.findall(to_model_text("Warm regards,\nAnna\n\nSee you soon.\nWarm regards,\n"))
+    cache.update(document, len(document) - 1)  # all but the cursor's segment, " "
+    assert cache.previous_word() == "regards,\t"
+    assert "Anna" in cache.mix({}, "", previous=cache.previous_word())
+    assert cache._followers["soon.\t"] == {"Warm": 1}
+    assert "Anna\t" not in cache._followers  # a blank line between: a new paragraph, no pair
+
+
 def test_a_lexicon_counts_each_text_as_the_cache_would_and_survives_its_payload():
-    texts = ["Anna Zorblax came home. Anna Zorblax left", "Zorblax and Anna"]
+    texts = ["Anna Zorblax came home. Anna Zorblax left", "Zorblax and Anna", "Best wishes,\nAnna"]
     lexicon = Lexicon.of_texts(texts)
-    assert lexicon._words == {"Anna": 3, "Zorblax": 3, "came": 1, "home": 1, "left": 1, "and": 1}
+    assert lexicon._words == {"Anna": 4, "Zorblax": 3, "came": 1, "home": 1, "left": 1, "and": 1, "Best": 1, "wishes": 1}
     assert lexicon._followers["Anna"] == {"Zorblax": 2}
+    assert lexicon._followers["wishes,\t"] == {"Anna": 1}  # the name under a sign-off
     assert "left" not in lexicon._followers  # no pair spans two texts
     again = Lexicon.from_payload(lexicon.to_payload())
     assert again._words == lexicon._words and again._followers == lexicon._followers
     assert again.mix({}, "Zo", previous="Anna") == lexicon.mix({}, "Zo", previous="Anna")
+    assert again.mix({}, "", previous="wishes,\t") == lexicon.mix({}, "", previous="wishes,\t") != {}
     assert "Zorblax" in lexicon.mix({}, "Zo", previous=None)
 
 
