@@ -16,6 +16,7 @@ import torch
 from tqdm import tqdm
 
 from .errors import ForetypeError
+from .files import decode_text, has_nul_bytes
 from .predictor import Predictor
 
 CONTEXT_LENGTHS = (100, 1_000, 10_000, 100_000)
@@ -81,9 +82,12 @@ def run(args) -> int:
     model_path = Path(args.model) if args.model else default_model_path()
     text_path = Path(args.text) if args.text else SAMPLE
     try:
-        text = text_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ForetypeError(f"cannot read {text_path}: {e}") from None
+        data = text_path.read_bytes()
+    except OSError as e:
+        raise ForetypeError(f"cannot read {text_path}: {e.strerror or e}") from None
+    if has_nul_bytes(data):
+        raise ForetypeError(f"cannot read {text_path}: it is not a text file (it has NUL bytes)")
+    text, _ = decode_text(data)  # as the app opens it: a TextFileError is one line too
     result = {**bench(Predictor.load(model_path), text), "model": str(model_path)}
     if args.json:
         print(json.dumps(result))

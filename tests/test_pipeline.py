@@ -159,6 +159,10 @@ def test_cli_errors_are_one_line(tmp_path, data_dir):
     assert result.returncode == 1 and "model file not found" in result.stderr and "Traceback" not in result.stderr
     result = _cli("suggest", "-k", "0", "hello")
     assert result.returncode == 1 and result.stderr.strip() == "foretype suggest: error: -k must be at least 1, not 0"
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\0\1\2" * 1000)
+    result = _cli("bench", str(binary))
+    assert result.returncode == 1 and result.stderr.strip() == f"foretype bench: error: cannot read {binary}: it is not a text file (it has NUL bytes)"
 
 
 def test_bench_json_reports_every_length(tiny_model_path):
