@@ -41,8 +41,11 @@ BOUNDARY = " " + NEWLINE  # characters that start a segment
 OPENING = "\"'([{<*_"  # may stand before a word being typed
 CLOSING = ".,;:!?\"')]}>*_"  # may follow a finished word
 SENTENCE_END = ".!?"
-# end with a full stop but rarely end a sentence: the word after them is not capitalised ("etc." often does end one)
-ABBREVIATIONS = frozenset(["e.g.", "i.e.", "cf.", "vs.", "mr.", "mrs.", "ms.", "dr.", "prof.", "st."])
+# end with a full stop but often do not end a sentence: the model, not a rule, says whether the next word has a capital
+ABBREVIATIONS = frozenset(["e.g.", "i.e.", "cf.", "vs.", "mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "etc.", "approx.",
+                           "no.", "vol.", "fig.", "inc.", "ltd.", "co.", "jr.", "sr.", "mt.", "ave.", "dept.", "est.",
+                           "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec."])
+INITIALISM = re.compile(r"(?:[^\W\d_]\.)+")  # "U.S.", "p.m.", an initial ("John F.")
 MAX_WORD_CHARS = 32
 # Words this much less likely than the best are noise ("very" -> "verybye"): show fewer rather than junk.
 MAX_SCORE_GAP = math.log(1000)
@@ -72,6 +75,14 @@ def is_word_char(c: str) -> bool:
 def last_word(text: str) -> str:
     """What follows the last space or newline of ``text``: its last word, with any punctuation around it."""
     return text[max(text.rfind(" "), text.rfind(NEWLINE)) + 1 :]
+
+
+def ends_sentence(word: str) -> bool:
+    """Whether ``word``, with the punctuation around it, ends a sentence: the next word then has a capital."""
+    word = word.lstrip(OPENING).rstrip("\"')]}")
+    if word.endswith("."):
+        return not (word.lower() in ABBREVIATIONS or INITIALISM.fullmatch(word))
+    return word.endswith(tuple(SENTENCE_END))
 
 
 def written_in_another_script(word: str) -> bool:
@@ -386,14 +397,12 @@ class Predictor:
             if not word or any(c in "'-" for c in word[-1:]):
                 return None
             # a finished word with punctuation after it: predict the next word, after a space
-            ends_sentence = any(c in SENTENCE_END for c in close) and (word + close).lower() not in ABBREVIATIONS
-            return self._partial + " ", "", "prediction", "sentence" if ends_sentence else ""
+            return self._partial + " ", "", "prediction", "sentence" if ends_sentence(word + close) else ""
         at_start = not before.strip() and not self._known[: self._current_end()].strip()  # all of it only when its end is blank
         if at_start or before.endswith(NEWLINE):
             start = "line"
         else:
-            ending = before.rstrip("\"')]}")
-            start = "sentence" if ending.endswith(tuple(SENTENCE_END)) and last_word(ending).lstrip(OPENING).lower() not in ABBREVIATIONS else ""
+            start = "sentence" if ends_sentence(last_word(before)) else ""
         return self._partial, word, "completion" if word else "prediction", start
 
     def context(self) -> Context:

@@ -118,7 +118,8 @@ def test_capitalised_prefix_gets_capitalised_words(predictor):
     assert all(s.word.startswith("Th") for s in predictor.suggest(3))
 
 
-@pytest.mark.parametrize("text", ["", "We like the book. ", "Really? ", "She said \"Yes.\" ", "first line\n", "Dear Anna,\n"])
+@pytest.mark.parametrize("text", ["", "We like the book. ", "Really? ", "She said \"Yes.\" ", "first line\n", "Dear Anna,\n",
+                                  "We like the book.) ", "(It rained.) ", "I saw it. "])
 def test_predictions_at_a_sentence_start_are_capitalised(predictor, text):
     predictor.set_text(text)
     suggestions = predictor.suggest(3)
@@ -134,7 +135,8 @@ def test_words_in_capitals_start_a_line_only_when_the_user_wrote_them(predictor,
     assert predictor.suggest(1)[0].word == "AMORY"
 
 
-@pytest.mark.parametrize("text", ["Bring fruit, e.g. ", "We met Dr. ", "We met Dr.", "That is, I.E. ", "Fruit (e.g. ", 'He said "Dr. '])
+@pytest.mark.parametrize("text", ["Bring fruit, e.g. ", "We met Dr. ", "We met Dr.", "That is, I.E. ", "Fruit (e.g. ", 'He said "Dr. ',
+                                  "Prices in the U.S. ", "See you at 5 p.m. ", "Pens, paper, etc. ", "It was John F. "])
 def test_no_capital_after_an_abbreviation(predictor, monkeypatch, text):
     monkeypatch.setattr(predictor, "_search", lambda spell, typed, k: {"apples": -1.0, "the": -2.0})
     predictor.set_text(text)
