@@ -35,7 +35,7 @@ from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
 from .tokenizer import NEWLINE, OTHER_SCRIPT_LETTER, SEGMENT, GrowingModelText, Tokenizer, is_escaped_byte, unescape_bytes
-from .vocabulary import Vocabulary, offensive_stem
+from .vocabulary import Vocabulary, apostrophe_dropped, offensive_stem
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
 OPENING = "\"'([{<*_"  # may stand before a word being typed
@@ -581,13 +581,15 @@ class Predictor:
 
     def _may_offer(self, word: str) -> bool:
         """A real word: known from the training text, or typed in this document or the user's own writing;
-        a slur or strong profanity only if the user wrote it.
+        a slur or strong profanity, or a contraction without its apostrophe ("dont"), only if the user wrote it.
 
         Left to itself the model also spells words it has never seen ("seriess", "identifys"): 4.8% of
         the suggestions shown while typing the dev files (docs/EXPERIMENTS.md).
         """
         stem = offensive_stem(word)
         if stem and not (self._users_word(word) or self._users_word(stem)):  # "Dick's" once "Dick" was written
+            return False
+        if apostrophe_dropped(word) and not self._users_word(word):
             return False
         return self.vocabulary is None or self.vocabulary.knows(word, self._users_word)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -29,6 +30,18 @@ def offensive_stem(word: str) -> str | None:
     w = word.lower().removesuffix("'s").removesuffix("'")
     stems = [w, w.removesuffix("s")] + ([w[:-2]] if w.endswith(("ses", "xes", "zes", "ches", "shes")) else [])
     return next((stem for stem in stems if stem in OFFENSIVE), None)
+
+
+# contractions written without their apostrophe, as chat text does ("dont", "thats"); not the real words that
+# a dropped apostrophe also makes ("its", "lets", "were", "well", "ill", "hell", "wont" left out on purpose)
+APOSTROPHE_DROPPED = re.compile(r"(?:(?:do|does|did|is|was|are|were|have|has|had|could|would|should|must|need|ca|ai)nt"
+                                r"|(?:that|there|here|what|where|who|she|he)s|(?:you|they)(?:re|ve|ll|d)|ive|im)", re.IGNORECASE)
+
+
+def apostrophe_dropped(word: str) -> bool:
+    """A contraction without its apostrophe: the vocabulary has them from chat, and "I do" offered "dont" beside
+    "don't", "Th" "Thats", which read as typos."""
+    return bool(APOSTROPHE_DROPPED.fullmatch(word))
 
 
 class Vocabulary:

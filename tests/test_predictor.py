@@ -310,6 +310,14 @@ def test_a_word_that_followed_the_previous_word_is_predicted_after_it(loaded):
     assert "Zorblax" not in [s.word for s in predictor.suggest(3)]  # unigram counts alone never predict
 
 
+def test_a_contraction_without_its_apostrophe_is_offered_once_the_user_wrote_it(predictor, monkeypatch):
+    monkeypatch.setattr(predictor, "_search", lambda spell, typed, k: {"dont": -1.0, "don't": -2.0, "its": -3.0, "were": -4.0})
+    predictor.set_text("I like it and ")
+    assert [s.word for s in predictor.suggest(4)] == ["don't", "its", "were"]  # real words a dropped apostrophe makes stay
+    predictor.set_text("I dont know and ")
+    assert [s.word for s in predictor.suggest(4)] == ["dont", "don't", "its", "were"]
+
+
 def test_the_name_under_a_sign_off_is_predicted_under_the_next(loaded):
     predictor = Predictor(loaded.model, loaded.tokenizer)
     predictor.set_text("Warm regards,\nZorblax\n\nSee you at the book fair.\nWarm regards,\n")
