@@ -51,6 +51,8 @@ GENERAL_ENGLISH_NOTE = ("<p>General English: how well the model still predicts o
 SKIPPED_SHOWN = 3  # skipped files named, with the reason, under the selection
 KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
 STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes
+LOG_PREFIX = "foretype: "  # the command line's log format: the trainer's info and progress lines, never an error's cause
+PROGRESS_STEPS = 1000  # the progress bar's range, for the trainer's fraction
 PHASES = {"reading": "Reading your files", "evaluating-base": "Measuring the current model", "training": "Learning",
           "evaluating": "Measuring the new model", "saving": "Saving", "done": "Done"}
 
@@ -161,7 +163,9 @@ def plural(n: int, noun: str) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 60 else f"{round(seconds / 60):.0f} min"
+    """Seconds under a minute, minutes from there; rounded first, so 59.7 s is "1 min", never "60 s"."""
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 60 else f"{round(seconds / 60)} min"
 
 
 # ---------------------------------------------------------------- the trainer process
@@ -188,6 +192,9 @@ class TrainerProcess(QObject):
         self._stderr: list[str] = []
         self._last: dict | None = None  # the last done/error/cancelled event
         self._cancelling = False
+        # Cancel's SIGKILL, for this run only: stopped when it ends, so it can never kill the next one
+        self._kill_timer = QTimer(self, singleShot=True, interval=KILL_AFTER_MS)
+        self._kill_timer.timeout.connect(self._kill_if_running)
 
     def start(self, argv: list[str]) -> None:
         log.info("starting the trainer: %s", " ".join(argv))
@@ -203,7 +210,7 @@ class TrainerProcess(QObject):
             return
         self._cancelling = True
         self.process.terminate()
-        QTimer.singleShot(KILL_AFTER_MS, self._kill_if_running)
+        self._kill_timer.start()
 
     def _kill_if_running(self) -> None:
         if self.running():
@@ -243,6 +250,7 @@ class TrainerProcess(QObject):
         # other events: the schema says to ignore what we do not know
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._kill_timer.stop()
         self._read_stdout()
         self._read_stderr()
         if self._stdout.strip():  # a last line without a newline
@@ -260,8 +268,10 @@ class TrainerProcess(QObject):
         if last.get("event") == "error":
             return str(last.get("message", "unknown error"))
         how = "crashed" if status == QProcess.ExitStatus.CrashExit else f"stopped with exit status {code}"
-        detail = f": {self._stderr[-1]}" if self._stderr else ""
-        return f"The trainer {how}{detail}"
+        cause = self._stderr[-1] if self._stderr else ""
+        if cause.startswith(LOG_PREFIX):  # what it was doing (killed by the system, say), not why it stopped
+            cause = ""
+        return f"The trainer {how}" + (f": {cause}" if cause else "")
 
     def _error_occurred(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:  # no finished() follows
@@ -345,8 +355,8 @@ class LearnDialog(QDialog):
 
     def _progress_page(self) -> QWidget:
         page = QWidget(self)
-        self.phase_label = QLabel("Starting…", page)
-        self.progress_bar = QProgressBar(page, minimum=0, maximum=1000, textVisible=False)
+        self.phase_label = QLabel(page)
+        self.progress_bar = QProgressBar(page, textVisible=False)
         self.eta_label = QLabel(page)
         self.detail_label = QLabel(page, wordWrap=True)
         self.cancel_button = QPushButton("&Cancel", page)
@@ -365,7 +375,7 @@ class LearnDialog(QDialog):
         page = QWidget(self)
         self.result_label = QLabel(page, wordWrap=True, textFormat=Qt.TextFormat.RichText,
                                    alignment=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.use_button = QPushButton("&Use the New Model", page, default=True)
+        self.use_button = QPushButton("&Use the New Model", page)  # it or Discard is made the default with the result
         self.use_button.clicked.connect(self._use)
         self.discard_button = QPushButton("&Discard", page)
         self.discard_button.clicked.connect(self._discard)
@@ -426,8 +436,9 @@ class LearnDialog(QDialog):
         except OSError as e:
             self._show_result(f"Cannot write to {self.out.parent}: {e.strerror or e}", can_use=False)
             return
-        self.phase_label.setText("Starting…")
-        self.progress_bar.setValue(0)
+        # the trainer reads first and says so only when it is done (its "start" event): meanwhile, a busy bar
+        self.phase_label.setText(PHASES["reading"] + "…")
+        self.progress_bar.setRange(0, 0)
         self.eta_label.setText("")
         self.detail_label.setText("")
         self.cancel_button.setEnabled(True)
@@ -450,7 +461,8 @@ class LearnDialog(QDialog):
 
     def _on_progress(self, event: dict) -> None:
         self.phase_label.setText(PHASES.get(event.get("phase"), str(event.get("phase", ""))) + "…")
-        self.progress_bar.setValue(round(1000 * min(1.0, max(0.0, float(event.get("fraction") or 0.0)))))
+        self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.progress_bar.setValue(round(PROGRESS_STEPS * min(1.0, max(0.0, float(event.get("fraction") or 0.0)))))
         eta = event.get("eta")
         self.eta_label.setText(f"About {format_duration(float(eta))} left" if isinstance(eta, (int, float)) else "Estimating the time left…")
 
@@ -469,9 +481,18 @@ class LearnDialog(QDialog):
             note += "<p>Training was held back: learning more of your text made the model worse at general English.</p>"
         if event.get("best_step") == 0:  # the weights are the current model's; the lexicon is new
             note += "<p>Training did not improve its predictions on your text: the new model adds your words and phrases to the current one.</p>"
+        better = after.get("ksr", 0.0) > before.get("ksr", 0.0)
+        if not better:
+            note += ("<p>The new model saved no more keystrokes on this text than the current one: "
+                     "keeping the current model is the better choice.</p>")
         self._show_result(f"<p>Measured on {int(after.get('chars', 0)):,} characters of your text that training did not see:</p>"
                           f"<table cellspacing=6><tr><th></th><th>Before</th><th>After</th></tr>{table}</table>{note}"
                           "<p>Use the new model, or discard it and keep the current one?</p>", can_use=True)
+        # Enter takes the recommended choice; it gets the focus too, as a focused button takes Enter whatever the default
+        recommended = self.use_button if better else self.discard_button
+        self.use_button.setDefault(better)
+        self.discard_button.setDefault(not better)
+        recommended.setFocus()
 
     def _on_failed(self, message: str) -> None:
         log.warning("learning failed: %s", message)

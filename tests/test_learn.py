@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from foretype.app import learn
@@ -18,7 +19,7 @@ from test_app import FakePredictor, make_window, type_text, user_dirs, wait_word
 
 # A stand-in for `foretype finetune --progress jsonl`: behaves as told by its first argument.
 FAKE_TRAINER = r'''
-import json, signal, sys
+import json, os, signal, sys
 mode, out = sys.argv[1], sys.argv[sys.argv.index("--out") + 1]
 
 def emit(event, **fields):
@@ -31,18 +32,21 @@ def on_term(*_):
 signal.signal(signal.SIGTERM, on_term)
 emit("start", phase="reading", files=2, skipped=[], skipped_total=1, truncated=False, train_chars=8500, held_out_chars=1500, total=10)
 emit("progress", phase="training", step=5, total=10, eta=42.0, fraction=0.5, metrics={"loss": 3.1, "lr": 0.001})
-if mode == "ok":
+if mode in ("ok", "no-better"):
     emit("warning", phase="reading", message="read only the first 4 MB of the input")
     open(out, "w").write("new model")
     emit("done", phase="done", out=out, sha256="x", steps=10, best_step=8, held_back=True, stopped="early", seconds=1.0,
          before={"bpc": 2.0, "top3": 0.30, "ksr": 0.20, "chars": 1500, "general_bpc": 1.9},
-         after={"bpc": 1.8, "top3": 0.36, "ksr": 0.25, "chars": 1500, "general_bpc": 1.95})
+         after={"bpc": 1.8, "top3": 0.36, "ksr": 0.25 if mode == "ok" else 0.20, "chars": 1500, "general_bpc": 1.95})
 elif mode == "wait":
     print("not json: a stray line", flush=True)
     signal.pause()  # until the app's Cancel
 elif mode == "crash":
     print("Traceback (most recent call last):\nMemoryError: out of memory", file=sys.stderr, flush=True)
     sys.exit(1)
+elif mode == "killed":  # by the system (out of memory, say) right after a line of its log
+    print("foretype: fine-tuning: at most 10 steps", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
 elif mode == "error":
     emit("error", phase="reading", message="no plain-text files in the input")
     sys.exit(1)
@@ -123,6 +127,11 @@ def test_the_time_estimate_is_near_measured_runs_and_within_ten_minutes():
     assert learn.estimate_seconds(10 * 2**30) <= 600  # only the first 4 MB are used
 
 
+def test_the_time_left_is_rounded_once_so_a_minute_never_reads_as_60_s():
+    assert [learn.format_duration(s) for s in (42, 59.4, 59.6, 60, 89, 91, 600)] == \
+        ["42 s", "59 s", "1 min", "1 min", "1 min", "2 min", "10 min"]
+
+
 def test_the_real_command_parses_as_foretype_finetune_with_jsonl_progress(tmp_path):
     argv = finetune_command(Path("base.pt"), ["a.txt", "folder"], tmp_path / "out.pt")
     assert argv[:4] == [sys.executable, "-m", "foretype.app.cli", "finetune"]
@@ -185,6 +194,23 @@ def test_learning_end_to_end_then_use_switches_to_the_personal_model_without_res
     assert not dialog.isVisible()
 
 
+def test_a_model_that_saves_no_more_keystrokes_says_so_and_enter_discards_it(make_window, qtbot, writing, fake_command):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "no-better", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert "saved no more keystrokes" in dialog.result_label.text()
+    assert dialog.discard_button.isDefault() and not dialog.use_button.isDefault()
+    qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Return)
+    assert not new_model_path().exists() and not personal_model_path().exists()
+
+    window.open_learn_dialog()
+    dialog.command = fake_command("ok")  # a better one: Use is the default again
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert "saved no more keystrokes" not in dialog.result_label.text()
+    assert dialog.use_button.isDefault() and not dialog.discard_button.isDefault()
+
+
 def test_discard_deletes_the_new_model_and_keeps_the_old_one(make_window, qtbot, writing, fake_command):
     window = make_window()
     dialog = start_learning(qtbot, window, "ok", fake_command, [writing])
@@ -208,6 +234,29 @@ def test_cancel_stops_the_trainer_and_leaves_the_model_as_it_was(make_window, qt
     assert personal_model_path().read_text() == "old model"
 
 
+def test_starting_again_right_after_cancel_is_not_killed_by_the_first_runs_timer(make_window, qtbot, writing, fake_command,
+                                                                                monkeypatch):
+    monkeypatch.setattr(learn, "KILL_AFTER_MS", 300)
+    window = make_window()
+    dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    with qtbot.waitSignal(dialog.trainer.cancelled, timeout=10000):
+        dialog.cancel_button.click()
+    dialog.again_button.click()
+    dialog.start_button.click()
+    with qtbot.assertNotEmitted(dialog.trainer.failed, wait=2 * learn.KILL_AFTER_MS):
+        pass
+    assert dialog.running() and dialog.pages.currentIndex() == 1
+
+
+def test_reading_shows_as_such_with_a_busy_bar_until_the_first_progress(make_window, qtbot, writing, fake_command):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
+    assert dialog.phase_label.text() == "Reading your files…" and dialog.progress_bar.maximum() == 0  # busy
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    assert dialog.phase_label.text() == "Learning…" and dialog.progress_bar.maximum() == 1000
+
+
 def test_closing_the_window_stops_a_running_trainer(make_window, qtbot, writing, fake_command):
     window = make_window()
     dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
@@ -228,6 +277,13 @@ def test_a_failing_trainer_gives_a_clear_message_and_the_app_keeps_working(make_
     assert dialog.pages.currentIndex() == 0 and dialog.start_button.isEnabled()  # can try again
     type_text(qtbot, window, "he")
     wait_words(qtbot, window, ["hea", "heb", "hec"])
+
+
+def test_a_trainer_killed_by_the_system_is_not_blamed_on_its_last_log_line(make_window, qtbot, writing, fake_command):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "killed", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert "Learning did not finish: The trainer crashed</p>" in dialog.result_label.text()
 
 
 def test_learning_starts_from_the_model_in_use_not_one_that_failed_to_load(make_window, qtbot, writing, fake_command, tmp_path):
