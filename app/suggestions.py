@@ -35,6 +35,15 @@ class Acceptance:
     end: int
 
 
+@dataclass(frozen=True)
+class CountedEdit:
+    """An edit of ours that changed the accepted counts (an acceptance, its Backspace), and where it is on the undo stack."""
+
+    undo_steps: int  # the document's availableUndoSteps() right after the edit
+    chars: int
+    accepts: int
+
+
 SENT_CHUNK = 32_768  # characters: see tail_start
 
 
@@ -74,7 +83,9 @@ class SuggestionController(QObject):
         self.typed_keys = 0  # keys the user pressed to type this session, a space we absorbed too
         self.typed_chars = 0  # characters those keys left in the text
         self.accepted_chars = 0  # characters inserted by accepted suggestions, less those taken back
-        self.accepts = 0  # keys or clicks that accepted them
+        self.accepts = 0  # keys or clicks that accepted them, less those taken back
+        self._done_edits: list[CountedEdit] = []  # counted, oldest first (see _follow_undo_stack)
+        self._undone_edits: list[CountedEdit] = []  # undone, the latest undone last: the next Redo redoes it
         self.seq = 0  # number of the latest request; answers to others are stale
         self._hidden = False  # Esc: hide until the next edit or cursor move
         self._fresh = False  # the shown suggestions are for the text as it is now
@@ -98,6 +109,8 @@ class SuggestionController(QObject):
         editor.cursorPositionChanged.connect(self._on_edit)
         editor.selectionChanged.connect(self._on_edit)  # select-all at the end moves no cursor, yet Backspace must not undo an acceptance
         editor.installEventFilter(self)
+        editor.document().undoCommandAdded.connect(self._undone_edits.clear)  # a new edit: nothing can be redone
+        editor.document().contentsChanged.connect(self._follow_undo_stack)
         bar.clicked.connect(self.accept)
         service.suggestions_ready.connect(self._on_suggestions)
         service.model_ready.connect(self.request)
@@ -120,7 +133,8 @@ class SuggestionController(QObject):
 
     def _send_request(self) -> None:
         cursor = self.editor.textCursor()
-        if self._before_word_character(cursor):  # "carefu|lly": a completion would give "carefully lly"
+        # "carefu|lly": a completion would give "carefully lly"; over a selection, typing replaces it, accepting would not
+        if cursor.hasSelection() or self._before_word_character(cursor):
             self.show([])
             return
         self._sent_start = tail_start(cursor.position(), self._sent_start)
@@ -157,7 +171,6 @@ class SuggestionController(QObject):
             return True
         insert = self.suggestions[index].insert
         cursor = self.editor.textCursor()
-        cursor.clearSelection()
         next_char = self._char_after(cursor)
         before_punctuation = next_char != "" and next_char in NO_SPACE_BEFORE  # "the ca|, and", "(the ca|)"
         space_wanted = insert.endswith(" ") and self.settings.auto_space and not before_punctuation
@@ -174,9 +187,7 @@ class SuggestionController(QObject):
             self.editor.setTextCursor(cursor)
             self.editor.start_undo_step()  # what is typed next, even with no space between, is undone apart
         self._auto_space_end = cursor.position() if space_wanted else None
-        self.accepted_chars += len(insert)
-        self.accepts += 1
-        self.stats_changed.emit()
+        self._count_edit(len(insert), accepts=1)
         return True
 
     def _accept_with_tab(self) -> bool:
@@ -206,9 +217,7 @@ class SuggestionController(QObject):
             cursor.removeSelectedText()
             self.editor.setTextCursor(cursor)
         self._acceptance = self._auto_space_end = None
-        self.accepted_chars -= removed
-        self.accepts -= 1
-        self.stats_changed.emit()
+        self._count_edit(-removed, accepts=-1)
         return True
 
     def _after_auto_space(self) -> QTextCursor | None:
@@ -261,7 +270,7 @@ class SuggestionController(QObject):
         self.editor.setTextCursor(cursor)
         self.typed_keys += 1
         self.typed_chars += 1
-        self.accepted_chars -= 1  # the space the newline replaced
+        self._count_edit(-1, accepts=0)  # the space the newline replaced
         return True
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -284,6 +293,36 @@ class SuggestionController(QObject):
 
     # ------------------------------------------------------------ internals
 
+    def _count_edit(self, chars: int, accepts: int) -> None:
+        """Count what the edit just made added to the accepted text (or took back), and remember it for Undo."""
+        self._change_counts(chars, accepts)
+        self._done_edits.append(CountedEdit(self.editor.document().availableUndoSteps(), chars, accepts))
+
+    def _change_counts(self, chars: int, accepts: int) -> None:
+        self.accepted_chars += chars
+        self.accepts += accepts
+        self.stats_changed.emit()
+
+    def _follow_undo_stack(self) -> None:
+        """Undo of an acceptance (or of its Backspace) takes back what it counted; Redo counts it again.
+
+        PySide6 cannot put an item of ours on the document's undo stack, but the stack's depth tells enough: an
+        edit is undone once the depth is below what it was right after the edit, and redone once it is back there
+        (undo and redo go strictly in order). A new edit empties the redo side (undoCommandAdded). A depth below an
+        edit with nothing to redo is a cleared stack (another document): the edit stays counted, as typing does.
+        """
+        document = self.editor.document()
+        depth = document.availableUndoSteps()
+        while self._done_edits and self._done_edits[-1].undo_steps > depth:
+            edit = self._done_edits.pop()
+            if document.isRedoAvailable():
+                self._change_counts(-edit.chars, -edit.accepts)
+                self._undone_edits.append(edit)
+        while self._undone_edits and self._undone_edits[-1].undo_steps <= depth:
+            edit = self._undone_edits.pop()
+            self._change_counts(edit.chars, edit.accepts)
+            self._done_edits.append(edit)
+
     def _on_edit(self) -> None:
         if not self._inserting:
             self._acceptance = self._auto_space_end = None
@@ -302,10 +341,10 @@ class SuggestionController(QObject):
 
     def _ghost_text(self) -> str:
         """The rest of the top suggestion, drawn only where it covers nothing: no text after the cursor,
-        no selection (typing replaces it), and no placeholder ("Start typing...", shown while the document is empty);
-        and only where Tab types it: not at the start of a line, where Tab indents."""
+        and no placeholder ("Start typing...", shown while the document is empty); and only where Tab types it:
+        not at the start of a line, where Tab indents. (With a selection there are no suggestions.)"""
         cursor = self.editor.textCursor()
-        if not (self.settings.ghost_text and self.suggestions) or not cursor.atBlockEnd() or cursor.hasSelection():
+        if not (self.settings.ghost_text and self.suggestions) or not cursor.atBlockEnd():
             return ""
         if self._tab_indents():  # the empty document (and its placeholder) too
             return ""

@@ -50,6 +50,7 @@ TEXT_FILE_SUFFIXES = (".txt", ".md")
 TEXT_FILTER = f"Text ({' '.join('*' + suffix for suffix in TEXT_FILE_SUFFIXES)})"
 FILE_FILTER = f"{TEXT_FILTER};;All files (*)"
 AUTOSAVE_MS = 3000
+MIN_TEXT_SIZE, MAX_TEXT_SIZE = 8, 48  # points; smaller, the key hints in the suggestion bar cannot be read
 ICON = Path(__file__).parent / "assets" / "foretype.png"
 SHORTCUTS = [  # Help › Keyboard Shortcuts: the keys no menu shows
     ("Tab", f"accept the first suggestion; at the start of a line, indent ({ACCEPT_MODIFIER_NAME}+1 accepts there)"),
@@ -114,6 +115,11 @@ def lock_draft_slot() -> tuple[QLockFile, int]:
             slot = 1
             break
     return lock, slot
+
+
+def default_text_size() -> int:
+    """The system font's size, but 12 points at least: the usual 9 or 10 is small for writing."""
+    return max(QFont().pointSize(), 12)
 
 
 class InfoBar(QWidget):
@@ -318,6 +324,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         action(view_menu, "&Larger Text", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn, "Ctrl+=")
         action(view_menu, "&Smaller Text", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
+        action(view_menu, "&Normal Size", self.reset_zoom, "Ctrl+0")
 
         model_menu = self.menuBar().addMenu("&Model")
         action(model_menu, "&Learn from My Writing…", lambda: self.open_learn_dialog())  # not triggered's bool
@@ -332,7 +339,7 @@ class MainWindow(QMainWindow):
         """Make the window match self.settings (after start-up or the settings dialog)."""
         font = QFont()
         if not (self.settings.font and font.fromString(self.settings.font)):
-            font.setPointSize(max(font.pointSize(), 12))
+            font.setPointSize(default_text_size())
         self._set_text_font(font)
         if self.bar.slots() != self.settings.suggestions:
             self.bar.set_slots(self.settings.suggestions)
@@ -655,8 +662,15 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Forget my data", "Your personal model was deleted.")
 
     def zoom(self, steps: int) -> None:
+        self._set_text_size(min(MAX_TEXT_SIZE, max(MIN_TEXT_SIZE, self.editor.font().pointSize() + steps)))
+
+    def reset_zoom(self) -> None:
+        """Ctrl+0: the size a new user starts with, in the font chosen."""
+        self._set_text_size(default_text_size())
+
+    def _set_text_size(self, points: int) -> None:
         font = self.editor.font()
-        font.setPointSize(min(48, max(6, font.pointSize() + steps)))
+        font.setPointSize(points)
         self.settings.font = font.toString()
         self._save_settings()
         self._set_text_font(font)

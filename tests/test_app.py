@@ -361,6 +361,52 @@ def test_undo_takes_back_an_accepted_word_then_word_by_word(make_window, qtbot):
     assert undone == ["Thank you Qua more ", "Thank you Qua ", "Thank you Qu", "Thank you ", "Thank ", ""]
 
 
+def press_tab_when_up_to_date(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.controller.up_to_date and window.bar.words() == PREDICTIONS[:3], timeout=5000)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+
+
+def test_undoing_accepted_words_takes_their_savings_back_and_redo_gives_them_back(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "Thank you very ")
+    for _ in range(3):
+        press_tab_when_up_to_date(qtbot, window)
+    assert window.editor.toPlainText() == "Thank you very one one one "
+    saved = window.saved_label.text()
+    assert saved == f"Saved {1 - (15 + 3) / (15 + 12):.0%} of keystrokes"
+    for _ in range(3):
+        window.editor.undo()  # Ctrl+Z (QTest's Ctrl+Z carries the text "z", which would count as a typed key)
+    assert window.editor.toPlainText() == "Thank you very "
+    assert (window.controller.accepted_chars, window.controller.accepts) == (0, 0)
+    assert window.saved_label.text() == "Saved 0% of keystrokes"
+    for _ in range(3):
+        window.editor.redo()
+    assert window.editor.toPlainText() == "Thank you very one one one "
+    assert window.saved_label.text() == saved
+
+    window.editor.undo()
+    type_text(qtbot, window, "x")  # a new edit: the undone word can no longer come back
+    window.editor.redo()
+    assert window.editor.toPlainText() == "Thank you very one one x"
+    assert (window.controller.accepted_chars, window.controller.accepts) == (8, 2)
+
+
+def test_undoing_backspace_after_accepting_gives_the_savings_back_and_a_new_document_keeps_them(make_window, qtbot):
+    window = make_window()
+    type_then_press(qtbot, window, "hel")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)  # takes the accepted "a " back
+    assert (window.controller.accepted_chars, window.controller.accepts) == (0, 0)
+    window.editor.undo()
+    assert window.editor.toPlainText() == "hela "
+    assert (window.controller.accepted_chars, window.controller.accepts) == (2, 1)
+    window.editor.undo()  # the acceptance itself
+    assert window.editor.toPlainText() == "hel"
+    assert (window.controller.accepted_chars, window.controller.accepts) == (0, 0)
+    window.editor.redo()
+    window.new_file()  # clears the undo stack: what was accepted stays counted, as what was typed does
+    assert (window.controller.accepted_chars, window.controller.accepts) == (2, 1)
+
+
 def test_typing_over_a_selection_is_one_undo_step(make_window, qtbot):
     window = make_window()
     window.editor.setPlainText("saved text\n")
@@ -450,6 +496,23 @@ def test_backspace_over_a_selection_deletes_the_selection_not_the_acceptance(mak
     assert window.editor.ghost_text() == ""  # typing would replace the selection, not follow it
     qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
     assert window.editor.toPlainText() == ""
+
+
+def test_no_suggestions_while_text_is_selected_so_tab_and_alt_keys_cannot_accept_beside_it(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "it was ")
+    wait_words(qtbot, window, PREDICTIONS[:3])
+    window.editor.selectAll()
+    wait_words(qtbot, window, [])
+    assert window.editor.ghost_text() == ""
+    qtbot.keyClick(window.editor, Qt.Key.Key_2, ACCEPT_MODIFIER)
+    assert window.editor.toPlainText() == "it was " and window.editor.textCursor().hasSelection()
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)  # the selection goes: the suggestions come back
+    wait_words(qtbot, window, PREDICTIONS[:3])
+    window.editor.selectAll()
+    wait_words(qtbot, window, [])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # as any key would, it replaces the selection
+    assert window.editor.toPlainText() == "\t"
 
 
 def test_a_new_window_has_no_unsaved_changes(make_window):
@@ -1041,6 +1104,18 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     window.zoom(2)
     assert window.editor.font().pointSize() == size + 2
     assert [button.font().pointSize() for button in window.bar._buttons] == [size + 2] * 3  # the suggestions grow too
+    assert Settings.load().font == window.editor.font().toString()
+
+
+def test_text_gets_no_smaller_than_8_points_and_ctrl_0_gives_back_the_normal_size(make_window, qtbot):
+    window = make_window()
+    normal = window.editor.font().pointSize()
+    for _ in range(normal):
+        window.zoom(-1)
+    assert window.editor.font().pointSize() == 8  # key hints in the bar still readable
+    qtbot.keyClick(window.editor, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert window.editor.font().pointSize() == normal
+    assert window.bar._buttons[0].font().pointSize() == normal
     assert Settings.load().font == window.editor.font().toString()
 
 
