@@ -179,6 +179,7 @@ def test_cancel_leaves_the_previous_model_byte_identical(tiny_model_path, mine, 
             break
     lines += [json.loads(line) for line in proc.stdout]
     assert proc.wait(timeout=60) == 130, proc.stderr.read()
+    assert "foretype: 1 file: learning from" in proc.stderr.read()  # notes.txt; photo.jpg skipped
     assert lines[-1]["event"] == "cancelled"
     assert out.read_bytes() == b"the previous personal model"
     assert os.listdir(tmp_path) == ["personal.pt"]

@@ -471,8 +471,9 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
                   base=str(base_path), out=str(out_path), base_sha256=base.sha256)
     if text.truncated:
         progress.warning(f"read only the first {MAX_INPUT_BYTES // 2**20} MB of the input; the rest was left out")
-    log.info("%d files: learning from %s characters, checking on %s held-out characters; at most %d steps of %d x %d tokens",
-             text.files, f"{text.train_chars:,}", f"{text.held_out_chars:,}", total, batch, config.seq_len)
+    log.info("%s: learning from %s characters, checking on %s held-out characters; at most %d steps of %d x %d tokens",
+             "1 file" if text.files == 1 else f"{text.files:,} files", f"{text.train_chars:,}", f"{text.held_out_chars:,}",
+             total, batch, config.seq_len)
 
     # before: the quick batched held-out bits/char (the early-stopping reference), the probe's, then the engine's figures
     t0 = time.monotonic()
