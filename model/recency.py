@@ -41,6 +41,7 @@ CLEAN = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?)")
 LEADING = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?)(?![\w'-])")
 # a line's last segment, a word and any punctuation after it ("regards,"): it can start a line pair
 LINE_END = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?[^\w\s]*)")
+SENTENCE_ENDS = (".", "!", "?", "\n")  # a segment that ends so ends the sentence being written
 # ends the first word of a line pair ("regards,\t" -> "Alex"): no segment holds a tab, and the
 # lexicon's payload separates its words with newlines
 LINE_BREAK = "\t"
@@ -95,10 +96,14 @@ class WordCounts:
         """
         if typed and self._words:
             words = _mixed(words, self._matching(self._words, typed, known), self._total(self._words), self.word_weight)
-        if previous in self._followers:
-            follows = self._followers[previous]
+        follows = self._follows(previous) if previous is not None else None
+        if follows:
             words = _mixed(words, self._matching(follows, typed, known), self._total(follows), self.pair_weight)
         return words
+
+    def _follows(self, previous: str) -> Counter[str] | None:
+        """The counts of the words that followed ``previous``."""
+        return self._followers.get(previous)
 
     def _matching(self, counts: Counter[str], typed: str, known: Callable[[str], bool]) -> Iterator[tuple[str, int]]:
         """The counted words that start with ``typed``. A capitalised ``typed`` also gets the lower-case words
@@ -121,6 +126,8 @@ class WordCounts:
 
 
 class RecencyCache(WordCounts):
+    SENTENCE_SEGMENTS = 40  # the longest sentence looked back over for its pairs
+
     def __init__(self, word_weight: float = WORD_WEIGHT, pair_weight: float = PAIR_WEIGHT, window: int = WINDOW_SEGMENTS):
         super().__init__(word_weight, pair_weight)
         self.window = window
@@ -199,6 +206,18 @@ class RecencyCache(WordCounts):
             self._count_pair(_pair(segment, segments[0]), -1)
         if len(segments) > 1 and segments[0] == "\n":
             self._count_pair(_line_pair(segment, segments[1]), -1)
+
+    def _follows(self, previous: str) -> Counter[str] | None:
+        """Without the pairs of the sentence being written: offering them repeats it ("as soon as " offered
+        "soon", "Once upon a time there was a " "time"). A name of the sentence before still comes back
+        ("Robert Boulter is an actor. In 2006 Robert ")."""
+        follows = self._followers.get(previous)
+        if not follows:
+            return follows
+        sentence = list(itertools.takewhile(lambda s: not s.endswith(SENTENCE_ENDS),
+                                            itertools.islice(reversed(self._segments), self.SENTENCE_SEGMENTS)))[::-1]
+        fresh = Counter(b for a, b in filter(None, map(_pair, sentence, sentence[1:])) if a == previous)
+        return follows - fresh if fresh else follows
 
     # ------------------------------------------------------------ the cursor's context
 

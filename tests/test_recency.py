@@ -86,3 +86,14 @@ def test_a_lexicon_mixes_in_only_its_most_frequent_matching_words():
     total = sum(range(1, 81)) + 1
     assert math.isclose(math.exp(mixed[names[-1]]), lexicon.word_weight * 80 / total)
     assert lexicon.mix({}, "An", previous=None).keys() == {"Anna"}
+
+
+def test_the_phrase_being_written_is_not_offered_again():
+    cache = RecencyCache(pair_weight=0.5)
+    document = segments("as soon as".split())
+    cache.update(document, len(document))
+    assert cache._followers["as"] == {"soon": 1}  # counted: the window still equals a fresh count
+    assert cache.mix({}, "", previous="as") == {}  # "as soon as soon" is no suggestion
+    document = segments("as soon as we can. Then as".split())
+    cache.update(document, len(document))
+    assert "soon" in cache.mix({}, "", previous="as")  # written in a sentence before
