@@ -61,6 +61,13 @@ def tail_start(position: int, previous: int) -> int:
     return max(0, (position // SENT_CHUNK - 1) * SENT_CHUNK)
 
 
+def is_shortcut(modifiers: Qt.KeyboardModifier) -> bool:
+    """Ctrl (Cmd on macOS) or Meta without Alt: a shortcut, though its event may carry its letter (Ctrl+Z gives
+    "z" in tests, Cmd+Z may on macOS) and must not count as typing. AltGr, which types, comes as Ctrl+Alt on Windows."""
+    held = modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier)
+    return bool(held) and not modifiers & Qt.KeyboardModifier.AltModifier
+
+
 def text_before(cursor: QTextCursor, start: int) -> str:
     """The text from ``start`` to ``cursor``, with newlines as "\\n"."""
     position = cursor.position()
@@ -281,7 +288,7 @@ class SuggestionController(QObject):
         handler = self._keys.get((event.key(), modifiers))
         if handler is not None and handler():
             return True
-        text = event.text()
+        text = "" if is_shortcut(modifiers) else event.text()
         if len(text) == 1 and (text in SMART_PUNCTUATION or self._closes_quote(text)) and self._smart_punctuation(text):
             return True
         if text == SPACE and self._absorb_space():

@@ -307,6 +307,15 @@ def test_the_saved_share_counts_an_absorbed_space_as_a_keystroke_and_not_the_spa
     assert window.controller.saved_share == pytest.approx(1 - (3 + 1 + 2 + 1 + 2) / len("hela woa\n"))  # 7 keys, 2 accepts
 
 
+def test_a_shortcut_key_is_not_counted_as_typing(make_window, qtbot):
+    window = make_window()
+    type_text(qtbot, window, "hel")
+    qtbot.keyClick(window.editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # select all: its event says "a"
+    assert window.controller.typed_keys == 3 and window.editor.textCursor().selectedText() == "hel"
+    qtbot.keyClick(window.editor, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    assert window.controller.typed_keys == 4  # AltGr+E, as Windows sends it, types a letter
+
+
 def test_an_alt_key_for_an_empty_slot_types_nothing(make_window, qtbot):
     class OneSuggestion(FakePredictor):
         def suggest(self, k: int = 3) -> list[Suggestion]:
