@@ -34,18 +34,11 @@ import torch
 from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
+from .sentences import CLOSING, OPENING, ends_sentence
 from .tokenizer import NEWLINE, OTHER_SCRIPT_LETTER, SEGMENT, GrowingModelText, Tokenizer, is_escaped_byte, unescape_bytes
 from .vocabulary import Vocabulary, apostrophe_dropped, offensive_stem
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
-OPENING = "\"'([{<*_"  # may stand before a word being typed
-CLOSING = ".,;:!?\"')]}>*_"  # may follow a finished word
-SENTENCE_END = ".!?"
-# end with a full stop but often do not end a sentence: the model, not a rule, says whether the next word has a capital
-ABBREVIATIONS = frozenset(["e.g.", "i.e.", "cf.", "vs.", "mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "etc.", "approx.",
-                           "no.", "vol.", "fig.", "inc.", "ltd.", "co.", "jr.", "sr.", "mt.", "ave.", "dept.", "est.",
-                           "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec."])
-INITIALISM = re.compile(r"(?:[^\W\d_]\.)+")  # "U.S.", "p.m.", an initial ("John F.")
 MAX_WORD_CHARS = 32
 # Words this much less likely than the best are noise ("very" -> "verybye"): show fewer rather than junk.
 MAX_SCORE_GAP = math.log(1000)
@@ -75,14 +68,6 @@ def is_word_char(c: str) -> bool:
 def last_word(text: str) -> str:
     """What follows the last space or newline of ``text``: its last word, with any punctuation around it."""
     return text[max(text.rfind(" "), text.rfind(NEWLINE)) + 1 :]
-
-
-def ends_sentence(word: str) -> bool:
-    """Whether ``word``, with the punctuation around it, ends a sentence: the next word then has a capital."""
-    word = word.lstrip(OPENING).rstrip("\"')]}")
-    if word.endswith("."):
-        return not (word.lower() in ABBREVIATIONS or INITIALISM.fullmatch(word))
-    return word.endswith(tuple(SENTENCE_END))
 
 
 def written_in_another_script(word: str) -> bool:

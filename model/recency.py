@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
+from .sentences import ends_sentence
 from .tokenizer import SEGMENT, normalized_model_text
 
 WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
@@ -41,7 +42,6 @@ CLEAN = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?)")
 LEADING = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?)(?![\w'-])")
 # a line's last segment, a word and any punctuation after it ("regards,"): it can start a line pair
 LINE_END = re.compile(r" ([^\W\d_](?:[\w'-]*[^\W\d_])?[^\w\s]*)")
-SENTENCE_ENDS = (".", "!", "?", "\n")  # a segment that ends so ends the sentence being written
 # ends the first word of a line pair ("regards,\t" -> "Alex"): no segment holds a tab, and the
 # lexicon's payload separates its words with newlines
 LINE_BREAK = "\t"
@@ -214,7 +214,7 @@ class RecencyCache(WordCounts):
         follows = self._followers.get(previous)
         if not follows:
             return follows
-        sentence = list(itertools.takewhile(lambda s: not s.endswith(SENTENCE_ENDS),
+        sentence = list(itertools.takewhile(lambda s: s != "\n" and not ends_sentence(s.lstrip(" ")),
                                             itertools.islice(reversed(self._segments), self.SENTENCE_SEGMENTS)))[::-1]
         fresh = Counter(b for a, b in filter(None, map(_pair, sentence, sentence[1:])) if a == previous)
         return follows - fresh if fresh else follows

@@ -119,7 +119,7 @@ def test_capitalised_prefix_gets_capitalised_words(predictor):
 
 
 @pytest.mark.parametrize("text", ["", "We like the book. ", "Really? ", "She said \"Yes.\" ", "first line\n", "Dear Anna,\n",
-                                  "We like the book.) ", "(It rained.) ", "I saw it. "])
+                                  "We like the book.) ", "(It rained.) ", "I saw it. ", "I mean it.* ", "No. "])
 def test_predictions_at_a_sentence_start_are_capitalised(predictor, text):
     predictor.set_text(text)
     suggestions = predictor.suggest(3)

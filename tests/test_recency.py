@@ -97,3 +97,6 @@ def test_the_phrase_being_written_is_not_offered_again():
     document = segments("as soon as we can. Then as".split())
     cache.update(document, len(document))
     assert "soon" in cache.mix({}, "", previous="as")  # written in a sentence before
+    document = segments('He said "it is Robert Boulter." Then Robert'.split())
+    cache.update(document, len(document))
+    assert "Boulter" in cache.mix({}, "", previous="Robert")  # a sentence ends before a closing quote too
