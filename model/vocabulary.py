@@ -33,8 +33,8 @@ def offensive_stem(word: str) -> str | None:
 
 
 # contractions written without their apostrophe, as chat text does ("dont", "thats"); not the real words that
-# a dropped apostrophe also makes ("its", "lets", "were", "well", "ill", "hell", "wont" left out on purpose)
-APOSTROPHE_DROPPED = re.compile(r"(?:(?:do|does|did|is|was|are|were|have|has|had|could|would|should|must|need|ca|ai)nt"
+# a dropped apostrophe also makes ("its", "lets", "were", "well", "ill", "hell", "cant", "wont" left out on purpose)
+APOSTROPHE_DROPPED = re.compile(r"(?:(?:do|does|did|is|was|are|were|have|has|had|could|would|should|must|need|ai)nt"
                                 r"|(?:that|there|here|what|where|who|she|he)s|(?:you|they)(?:re|ve|ll|d)|ive|im)", re.IGNORECASE)
 
 
