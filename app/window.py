@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from foretype.model.files import TextFileError, TextFormat, atomic_write_text, decode_text, has_nul_bytes
+from foretype.model.files import TextFileError, TextFormat, atomic_write_text, decode_text_file
 
 from .editor import Editor
 from .learn import LearnDialog, new_model_path
@@ -379,11 +379,8 @@ class MainWindow(QMainWindow):
         except OSError as e:
             self.info.show_message(f"Could not open {path}: {error_text(e)}", topic="file")
             return False
-        if has_nul_bytes(data):
-            self.info.show_message(f"Could not open {path}: it is not a text file (it has NUL bytes)", topic="file")
-            return False
         try:
-            text, text_format = decode_text(data)
+            text, text_format = decode_text_file(data)
         except TextFileError as e:
             self.info.show_message(f"Could not open {path}: {e}", topic="file")
             return False

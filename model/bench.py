@@ -16,7 +16,7 @@ import torch
 from tqdm import tqdm
 
 from .errors import ForetypeError
-from .files import decode_text, has_nul_bytes
+from .files import TextFileError, decode_text_file
 from .predictor import Predictor
 
 CONTEXT_LENGTHS = (100, 1_000, 10_000, 100_000)
@@ -85,9 +85,10 @@ def run(args) -> int:
         data = text_path.read_bytes()
     except OSError as e:
         raise ForetypeError(f"cannot read {text_path}: {e.strerror or e}") from None
-    if has_nul_bytes(data):
-        raise ForetypeError(f"cannot read {text_path}: it is not a text file (it has NUL bytes)")
-    text, _ = decode_text(data)  # as the app opens it: a TextFileError is one line too
+    try:
+        text, _ = decode_text_file(data)  # as the app opens it
+    except TextFileError as e:
+        raise ForetypeError(f"cannot read {text_path}: {e}") from None
     result = {**bench(Predictor.load(model_path), text), "model": str(model_path)}
     if args.json:
         print(json.dumps(result))

@@ -108,3 +108,10 @@ def decode_text(data: bytes) -> tuple[str, TextFormat]:
             encoding, text = "Windows-1252", codecs.charmap_decode(data, "strict", WINDOWS_1252)[0]
     text_format = TextFormat(encoding, most_common_newline(text), text.startswith("\ufeff"))
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), text_format
+
+
+def decode_text_file(data: bytes) -> tuple[str, TextFormat]:
+    """`decode_text` for a file the user asked for: binary data is refused with a TextFileError, not read as Windows-1252."""
+    if has_nul_bytes(data):
+        raise TextFileError("it is not a text file (it has NUL bytes)")
+    return decode_text(data)

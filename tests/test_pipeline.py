@@ -163,6 +163,10 @@ def test_cli_errors_are_one_line(tmp_path, data_dir):
     binary.write_bytes(b"\0\1\2" * 1000)
     result = _cli("bench", str(binary))
     assert result.returncode == 1 and result.stderr.strip() == f"foretype bench: error: cannot read {binary}: it is not a text file (it has NUL bytes)"
+    damaged = tmp_path / "utf16.txt"
+    damaged.write_bytes(b"\xff\xfeA\x00B")  # marked as UTF-16, an odd number of bytes
+    result = _cli("bench", str(damaged))
+    assert result.returncode == 1 and result.stderr.strip().startswith(f"foretype bench: error: cannot read {damaged}: it is marked as UTF-16")
 
 
 def test_bench_json_reports_every_length(tiny_model_path):
