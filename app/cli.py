@@ -15,6 +15,7 @@ from pathlib import Path
 
 from foretype.training.textfiles import TEXT_SUFFIXES
 
+LOG_PREFIX = "foretype: "  # starts every log line, which the Learn dialog tells from an error's cause
 # subcommand -> module with run(args) -> int
 COMMANDS = {
     "app": "foretype.app.main",
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if command == "app" and not args.command:
         args.model, args.file = None, None
-    logging.basicConfig(level=logging.INFO, format="foretype: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format=LOG_PREFIX + "%(message)s", stream=sys.stderr)
     try:
         module = importlib.import_module(COMMANDS[command])
     except ModuleNotFoundError as e:

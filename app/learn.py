@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from foretype.training.textfiles import Skipped, expand_inputs, read_text_file
 
+from .cli import LOG_PREFIX
 from .settings import data_dir
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ GENERAL_ENGLISH_NOTE = ("<p>General English: how well the model still predicts o
 SKIPPED_SHOWN = 3  # skipped files named, with the reason, under the selection
 KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
 STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes
-LOG_PREFIX = "foretype: "  # the command line's log format: the trainer's info and progress lines, never an error's cause
 PROGRESS_STEPS = 1000  # the progress bar's range, for the trainer's fraction
 PHASES = {"reading": "Reading your files", "evaluating-base": "Measuring the current model", "training": "Learning",
           "evaluating": "Measuring the new model", "saving": "Saving", "done": "Done"}
@@ -481,7 +481,7 @@ class LearnDialog(QDialog):
             note += "<p>Training was held back: learning more of your text made the model worse at general English.</p>"
         if event.get("best_step") == 0:  # the weights are the current model's; the lexicon is new
             note += "<p>Training did not improve its predictions on your text: the new model adds your words and phrases to the current one.</p>"
-        better = after.get("ksr", 0.0) > before.get("ksr", 0.0)
+        better = "ksr" not in after or after["ksr"] > before.get("ksr", 0.0)  # not measured: no advice
         if not better:
             note += ("<p>The new model saved no more keystrokes on this text than the current one: "
                      "keeping the current model is the better choice.</p>")

@@ -317,6 +317,8 @@ class SuggestionController(QObject):
         edit is undone once the depth is below what it was right after the edit, and redone once it is back there
         (undo and redo go strictly in order). A new edit empties the redo side (undoCommandAdded). A depth below an
         edit with nothing to redo is a cleared stack (another document): the edit stays counted, as typing does.
+        A stack cleared without an edit (clearUndoRedoStacks) would be noticed only at the next edit: the app
+        clears it only by replacing the text.
         """
         document = self.editor.document()
         depth = document.availableUndoSteps()
