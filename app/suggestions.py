@@ -100,6 +100,10 @@ class SuggestionController(QObject):
         self._acceptance: Acceptance | None = None
         self._auto_space_end: int | None = None  # cursor position right after a space we inserted
         self._sent_start = 0  # where the text last sent to the engine started (see tail_start)
+        # a new word typed in front of another: where it starts, and where the other now starts (see _typing_a_new_word)
+        self._new_word_start = QTextCursor(editor.document())
+        self._new_word_start.setKeepPositionOnInsert(True)
+        self._next_word_start = QTextCursor(editor.document())
         self._keys = {(Qt.Key.Key_Tab, NO_MODIFIER): self._accept_with_tab,
                       (Qt.Key.Key_Escape, NO_MODIFIER): self.hide,
                       (Qt.Key.Key_Space, SHOW_MODIFIER): self.show_again,
@@ -141,7 +145,7 @@ class SuggestionController(QObject):
     def _send_request(self) -> None:
         cursor = self.editor.textCursor()
         # "carefu|lly": a completion would give "carefully lly"; over a selection, typing replaces it, accepting would not
-        if cursor.hasSelection() or self._before_word_character(cursor):
+        if cursor.hasSelection() or (self._before_word_character(cursor) and not self._typing_a_new_word(cursor)):
             self.show([])
             return
         self._sent_start = tail_start(cursor.position(), self._sent_start)
@@ -180,7 +184,8 @@ class SuggestionController(QObject):
         cursor = self.editor.textCursor()
         next_char = self._char_after(cursor)
         before_punctuation = next_char != "" and next_char in NO_SPACE_BEFORE  # "the ca|, and", "(the ca|)"
-        space_wanted = insert.endswith(" ") and self.settings.auto_space and not before_punctuation
+        # a word right after the cursor (a new word typed in front of it) is kept apart even without automatic spaces
+        space_wanted = insert.endswith(" ") and (self.settings.auto_space or next_char.isalnum()) and not before_punctuation
         if insert.endswith(" ") and (not space_wanted or next_char.isspace()):
             insert = insert[:-1]
         start = cursor.position()
@@ -365,6 +370,23 @@ class SuggestionController(QObject):
         if after in WORD_JOINERS and after:  # "ca|'s" is inside a word; "'the ca|'" ends a quotation
             after = self.editor.document().characterAt(cursor.position() + 1)
         return after.isalnum()
+
+    def _typing_a_new_word(self, cursor: QTextCursor) -> bool:
+        """Right before a word, whether the cursor is where a new word is being typed in front of it ("the |meeting",
+        "the bi|meeting" -> "the big meeting"), not inside a word ("carefu|lly").
+
+        After a space or at a line's start, the new word's start and the next word's are marked there; the next
+        word's mark moves as letters are typed in front of it. The cursor is in a new word while it sits on that
+        mark after only the letters typed from the new word's start; moved into a word, it is on no mark.
+        """
+        position = cursor.position()
+        before = cursor.block().text()[: cursor.positionInBlock()]
+        typed = len(before.split()[-1]) if before[-1:].strip() else 0  # the characters since the last space
+        if typed == 0:
+            self._new_word_start.setPosition(position)
+            self._next_word_start.setPosition(position)
+            return True
+        return self._next_word_start.position() == position and self._new_word_start.position() == position - typed
 
     def _char_after(self, cursor: QTextCursor) -> str:
         """The character after the cursor on its line; "" at a line's end, where a space is still wanted."""

@@ -561,19 +561,18 @@ def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(mak
     assert window.editor.toPlainText() == "woa"
 
 
-def test_no_suggestions_inside_or_right_before_a_word(make_window, qtbot):
+def test_no_suggestions_inside_a_word(make_window, qtbot):
     window = make_window()
     type_text(qtbot, window, "we have carefully")
     wait_words(qtbot, window, ["carefullya", "carefullyb", "carefullyc"])
-    for position in (len("we have carefu"), len("we have ")):  # inside "carefully", and right before it
-        cursor = window.editor.textCursor()
-        cursor.setPosition(position)
-        window.editor.setTextCursor(cursor)
-        qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
-        assert window.bar.words() == [] and window.editor.ghost_text() == ""
-        qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # nothing to accept: the key types a tab
-        assert window.editor.toPlainText().replace("\t", "") == "we have carefully"
-        window.editor.undo()
+    cursor = window.editor.textCursor()
+    cursor.setPosition(len("we have carefu"))
+    window.editor.setTextCursor(cursor)
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
+    assert window.bar.words() == [] and window.editor.ghost_text() == ""  # "carefully lly" is no suggestion
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # nothing to accept: the key types a tab
+    assert window.editor.toPlainText() == "we have carefu\tlly"
+    window.editor.undo()
     cursor.setPosition(len("we have"))
     window.editor.setTextCursor(cursor)
     wait_words(qtbot, window, ["havea", "haveb", "havec"])  # before a space, as at a word's end
@@ -583,6 +582,30 @@ def test_no_suggestions_inside_or_right_before_a_word(make_window, qtbot):
         window.editor.setTextCursor(cursor)
         qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
         assert window.bar.words() == words
+
+
+@pytest.mark.parametrize("auto_space", [True, False])
+def test_a_new_word_typed_in_front_of_another_gets_suggestions(make_window, qtbot, auto_space):
+    window = make_window()
+    window.settings.auto_space = auto_space
+    type_text(qtbot, window, "we have carefully")
+    cursor = window.editor.textCursor()
+    cursor.setPosition(len("we have "))
+    window.editor.setTextCursor(cursor)
+    wait_words(qtbot, window, PREDICTIONS[:3])  # the next word, from the text before the cursor
+    type_text(qtbot, window, "al")  # "we have al|carefully": the new word's letters, not a word's inside
+    wait_words(qtbot, window, ["ala", "alb", "alc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "we have ala carefully"  # kept apart, automatic spaces or not
+    cursor = window.editor.textCursor()
+    cursor.setPosition(len("we have ala car"))  # moved into the next word: none
+    window.editor.setTextCursor(cursor)
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
+    assert window.bar.words() == []
+    cursor.setPosition(len("we have a"))  # back into the accepted word: none either
+    window.editor.setTextCursor(cursor)
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
+    assert window.bar.words() == []
 
 
 def test_escape_hides_the_suggestions_until_the_next_keystroke(make_window, qtbot):
