@@ -50,6 +50,8 @@ TEXT_FILE_SUFFIXES = (".txt", ".md")
 TEXT_FILTER = f"Text ({' '.join('*' + suffix for suffix in TEXT_FILE_SUFFIXES)})"
 FILE_FILTER = f"{TEXT_FILTER};;All files (*)"
 AUTOSAVE_MS = 3000
+# smaller, the status bar cut its figures mid-word ("Saved 0% of keystro") and the editor showed two lines
+MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT = 480, 240
 MIN_TEXT_SIZE, MAX_TEXT_SIZE = 8, 48  # points; smaller, the key hints in the suggestion bar cannot be read
 ICON = Path(__file__).parent / "assets" / "foretype.png"
 SHORTCUTS = [  # Help › Keyboard Shortcuts: the keys no menu shows
@@ -269,6 +271,7 @@ class MainWindow(QMainWindow):
         self.latency_label.setMinimumWidth(self.latency_label.fontMetrics().horizontalAdvance("9999 ms"))  # never "47 m"
         for label in (self.model_label, self.saved_label, self.latency_label):
             self.statusBar().addPermanentWidget(label)
+        self.setMinimumSize(MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT)
         self._build_menus()
         self.apply_settings()
 

@@ -307,6 +307,18 @@ def test_the_saved_share_counts_an_absorbed_space_as_a_keystroke_and_not_the_spa
     assert window.controller.saved_share == pytest.approx(1 - (3 + 1 + 2 + 1 + 2) / len("hela woa\n"))  # 7 keys, 2 accepts
 
 
+def test_the_smallest_window_still_shows_the_status_figures_whole(make_window, qtbot):
+    window = make_window()
+    window.show()
+    window.model_label.setText("Model: personal")
+    window.saved_label.setText("Saved 100% of keystrokes")
+    window.latency_label.setText("9999 ms")
+    window.resize(100, 100)
+    qtbot.waitUntil(lambda: window.width() < 820)
+    for label in (window.model_label, window.saved_label, window.latency_label):
+        assert label.width() >= label.sizeHint().width(), label.text()
+
+
 def test_a_shortcut_key_is_not_counted_as_typing(make_window, qtbot):
     window = make_window()
     type_text(qtbot, window, "hel")
