@@ -375,18 +375,21 @@ class SuggestionController(QObject):
         """Right before a word, whether the cursor is where a new word is being typed in front of it ("the |meeting",
         "the bi|meeting" -> "the big meeting"), not inside a word ("carefu|lly").
 
-        After a space or at a line's start, the new word's start and the next word's are marked there; the next
-        word's mark moves as letters are typed in front of it. The cursor is in a new word while it sits on that
-        mark after only the letters typed from the new word's start; moved into a word, it is on no mark.
+        Where typing in front of a word begins (after a space or at a line's start), two marks are set: the new
+        text's start, which stays, and the next word's start, which moves as text goes in before it. The cursor
+        is in a new word while it sits on the second mark with the word's letters all after the first: typed,
+        accepted, or accepted and taken back there. Moved into a word, it is on no mark.
         """
         position = cursor.position()
         before = cursor.block().text()[: cursor.positionInBlock()]
         typed = len(before.split()[-1]) if before[-1:].strip() else 0  # the characters since the last space
+        new_text_start, next_word_start = self._new_word_start.position(), self._next_word_start.position()
         if typed == 0:
-            self._new_word_start.setPosition(position)
-            self._next_word_start.setPosition(position)
+            if position != next_word_start:  # not right after a word accepted there: a new place to type at
+                self._new_word_start.setPosition(position)
+                self._next_word_start.setPosition(position)
             return True
-        return self._next_word_start.position() == position and self._new_word_start.position() == position - typed
+        return position == next_word_start and new_text_start <= position - typed
 
     def _char_after(self, cursor: QTextCursor) -> str:
         """The character after the cursor on its line; "" at a line's end, where a space is still wanted."""

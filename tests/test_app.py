@@ -609,8 +609,18 @@ def test_a_new_word_typed_in_front_of_another_gets_suggestions(make_window, qtbo
     wait_words(qtbot, window, ["ala", "alb", "alc"])
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
     assert window.editor.toPlainText() == "we have ala carefully"  # kept apart, automatic spaces or not
+    wait_words(qtbot, window, PREDICTIONS[:3])  # the next word again, in front of "carefully"
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)  # taken back: the new word's letters, still a new word
+    assert window.editor.toPlainText() == "we have alcarefully"
+    wait_words(qtbot, window, ["ala", "alb", "alc"])
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)  # Tab on stale suggestions is swallowed
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_text(qtbot, window, "t")  # a second new word in front of the same one
+    wait_words(qtbot, window, ["ta", "tb", "tc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "we have ala ta carefully"
     cursor = window.editor.textCursor()
-    cursor.setPosition(len("we have ala car"))  # moved into the next word: none
+    cursor.setPosition(len("we have ala ta car"))  # moved into the next word: none
     window.editor.setTextCursor(cursor)
     qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
     assert window.bar.words() == []
