@@ -454,6 +454,9 @@ class LearnDialog(QDialog):
         return self.trainer.running()
 
     def _on_start(self, event: dict) -> None:
+        """Reading is done; the trainer measures the current model (its held-out and general-English figures) before
+        its first progress event."""
+        self.phase_label.setText(PHASES["evaluating-base"] + "…")
         chars = int(event.get("train_chars", 0)) + int(event.get("held_out_chars", 0))
         skipped = int(event.get("skipped_total", 0))
         self.detail_label.setText(f"{plural(int(event.get('files', 0)), 'file')}, {chars:,} characters"

@@ -31,6 +31,8 @@ def on_term(*_):
 
 signal.signal(signal.SIGTERM, on_term)
 emit("start", phase="reading", files=2, skipped=[], skipped_total=1, truncated=False, train_chars=8500, held_out_chars=1500, total=10)
+if mode == "started":
+    signal.pause()  # measuring the current model, until the app's Cancel
 emit("progress", phase="training", step=5, total=10, eta=42.0, fraction=0.5, metrics={"loss": 3.1, "lr": 0.001})
 if mode in ("ok", "no-better"):
     emit("warning", phase="reading", message="read only the first 4 MB of the input")
@@ -255,6 +257,13 @@ def test_reading_shows_as_such_with_a_busy_bar_until_the_first_progress(make_win
     assert dialog.phase_label.text() == "Reading your files…" and dialog.progress_bar.maximum() == 0  # busy
     qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
     assert dialog.phase_label.text() == "Learning…" and dialog.progress_bar.maximum() == 1000
+
+
+def test_after_reading_the_dialog_says_the_current_model_is_measured(make_window, qtbot, writing, fake_command):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "started", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.detail_label.text().startswith("2 files"), timeout=20000)  # the start event
+    assert dialog.phase_label.text() == "Measuring the current model…" and dialog.progress_bar.maximum() == 0
 
 
 def test_closing_the_window_stops_a_running_trainer(make_window, qtbot, writing, fake_command):
