@@ -38,6 +38,11 @@ APOSTROPHE_DROPPED = re.compile(r"(?:(?:do|does|did|is|was|are|were|have|has|had
                                 r"|(?:that|there|here|what|where|who|she|he)s|(?:you|they)(?:re|ve|ll|d)|ive|im)", re.IGNORECASE)
 
 
+# words that take no "'s": the model spells "Then's" and "The's" from them (the vocabulary's own "he's", "that's" stay)
+NO_POSSESSIVE = frozenset("a an and as at but by for from if in nor not of on or so than the then these this those to "
+                          "very with i me my we us our you your they them their".split())
+
+
 def apostrophe_dropped(word: str) -> bool:
     """A contraction without its apostrophe: the vocabulary has them from chat, and "I do" offered "dont" beside
     "don't", "Th" "Thats", which read as typos."""
@@ -78,7 +83,8 @@ class Vocabulary:
 
         if base(word):
             return True
-        if word.endswith("'s") and base(word[:-2]) or word.endswith("s'") and base(word[:-1]):
+        owner = word[:-2] if word.endswith("'s") else word[:-1] if word.endswith("s'") else None  # "family's", "families'"
+        if owner and owner.lower() not in NO_POSSESSIVE and base(owner):
             return True
         parts = word.split("-")
         return len(parts) > 1 and all(part and base(part) for part in parts)
