@@ -10,8 +10,8 @@ p_words is the word's share of the recent words, used for completions only: with
 most frequent words ("the", "of") would crowd out the model's guesses, for no measured gain.
 p_pairs is how often the word followed the previous word in the recent text ("Robert" -> "Boulter"),
 used when the cursor's word follows that word after a space, or starts the line after a line that
-ended with it ("Best regards," -> "Alex": a sign-off and the name under it). The weights and the window were tuned
-on dev text the reported figures do not use (docs/EXPERIMENTS.md).
+ended with it ("Best regards," -> "Alex": a sign-off and the name under it). The weights and the
+window were tuned on dev text the reported figures do not use (docs/EXPERIMENTS.md).
 
 The cache counts segments (see predictor.py: a whitespace character and what follows it), so that
 while typing it only adds the segment just finished and drops the oldest: constant work per
@@ -187,6 +187,14 @@ class RecencyCache(WordCounts):
         if len(segments) > 1 and segments[-1] == "\n":
             self._count_pair(_line_pair(segments[-2], segment), n)
 
+    def _count_pairs_starting(self, segment: str, n: int) -> None:
+        """Count the pairs that ``segment``, just before the counted segments, starts."""
+        segments = self._segments
+        if segments:
+            self._count_pair(_pair(segment, segments[0]), n)
+        if len(segments) > 1 and segments[0] == "\n":
+            self._count_pair(_line_pair(segment, segments[1]), n)
+
     def _push(self, segment: str) -> None:
         self._count_pairs_ending(segment, 1)
         self._segments.append(segment)
@@ -201,11 +209,7 @@ class RecencyCache(WordCounts):
         segment = self._segments.popleft()
         self._start += 1
         self._count_words(segment, -1)
-        segments = self._segments
-        if segments:
-            self._count_pair(_pair(segment, segments[0]), -1)
-        if len(segments) > 1 and segments[0] == "\n":
-            self._count_pair(_line_pair(segment, segments[1]), -1)
+        self._count_pairs_starting(segment, -1)
 
     def _follows(self, previous: str) -> Counter[str] | None:
         """Without the pairs of the sentence being written: offering them repeats it ("as soon as " offered
