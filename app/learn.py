@@ -168,6 +168,10 @@ def format_duration(seconds: float) -> str:
     return f"{seconds} s" if seconds < 60 else f"{round(seconds / 60)} min"
 
 
+def time_left(seconds: float) -> str:
+    return "Almost done" if round(seconds) == 0 else f"About {format_duration(seconds)} left"  # not "About 0 s left"
+
+
 # ---------------------------------------------------------------- the trainer process
 
 
@@ -467,7 +471,7 @@ class LearnDialog(QDialog):
         self.progress_bar.setRange(0, PROGRESS_STEPS)
         self.progress_bar.setValue(round(PROGRESS_STEPS * min(1.0, max(0.0, float(event.get("fraction") or 0.0)))))
         eta = event.get("eta")
-        self.eta_label.setText(f"About {format_duration(float(eta))} left" if isinstance(eta, (int, float)) else "Estimating the time left…")
+        self.eta_label.setText(time_left(float(eta)) if isinstance(eta, (int, float)) else "Estimating the time left…")
 
     def _on_warning(self, message: str) -> None:
         self.detail_label.setText((self.detail_label.text() + "\n" + message).strip())

@@ -132,6 +132,7 @@ def test_the_time_estimate_is_near_measured_runs_and_within_ten_minutes():
 def test_the_time_left_is_rounded_once_so_a_minute_never_reads_as_60_s():
     assert [learn.format_duration(s) for s in (42, 59.4, 59.6, 60, 89, 91, 600)] == \
         ["42 s", "59 s", "1 min", "1 min", "1 min", "2 min", "10 min"]
+    assert [learn.time_left(s) for s in (0.2, 0.6, 75)] == ["Almost done", "About 1 s left", "About 1 min left"]
 
 
 def test_the_real_command_parses_as_foretype_finetune_with_jsonl_progress(tmp_path):
