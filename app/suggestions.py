@@ -45,6 +45,7 @@ class CountedEdit:
 
 
 SENT_CHUNK = 32_768  # characters: see tail_start
+MAX_NEW_WORD = 32  # characters: a longer "word" typed in front of another is not looked through
 
 
 def tail_start(position: int, previous: int) -> int:
@@ -385,11 +386,18 @@ class SuggestionController(QObject):
         typed = len(before.split()[-1]) if before[-1:].strip() else 0  # the characters since the last space
         new_text_start, next_word_start = self._new_word_start.position(), self._next_word_start.position()
         if typed == 0:
-            if position != next_word_start:  # not right after a word accepted there: a new place to type at
-                self._new_word_start.setPosition(position)
+            if position != next_word_start and not self._at_a_new_word(position, new_text_start, next_word_start):
+                self._new_word_start.setPosition(position)  # a new place to type at
                 self._next_word_start.setPosition(position)
             return True
         return position == next_word_start and new_text_start <= position - typed
+
+    def _at_a_new_word(self, position: int, new_text_start: int, next_word_start: int) -> bool:
+        """At the start of a word being typed in front of another ("the |bi" of "the bimeeting"): the marks stay, so
+        that back at its end it is still a new word."""
+        document = self.editor.document()
+        return (position == new_text_start and 0 < next_word_start - position <= MAX_NEW_WORD
+                and not any(document.characterAt(i).isspace() for i in range(position, next_word_start)))
 
     def _char_after(self, cursor: QTextCursor) -> str:
         """The character after the cursor on its line; "" at a line's end, where a space is still wanted."""

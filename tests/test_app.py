@@ -607,6 +607,13 @@ def test_a_new_word_typed_in_front_of_another_gets_suggestions(make_window, qtbo
     wait_words(qtbot, window, PREDICTIONS[:3])  # the next word, from the text before the cursor
     type_text(qtbot, window, "al")  # "we have al|carefully": the new word's letters, not a word's inside
     wait_words(qtbot, window, ["ala", "alb", "alc"])
+    qtbot.keyClick(window.editor, Qt.Key.Key_Left)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Left)
+    wait_words(qtbot, window, PREDICTIONS[:3])  # at the new word's start: the word before it is predicted
+    qtbot.keyClick(window.editor, Qt.Key.Key_Right)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Right)
+    wait_words(qtbot, window, ["ala", "alb", "alc"])  # back at its end: still a new word
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
     assert window.editor.toPlainText() == "we have ala carefully"  # kept apart, automatic spaces or not
     wait_words(qtbot, window, PREDICTIONS[:3])  # the next word again, in front of "carefully"
