@@ -382,8 +382,7 @@ class SuggestionController(QObject):
         accepted, or accepted and taken back there. Moved into a word, it is on no mark.
         """
         position = cursor.position()
-        before = cursor.block().text()[: cursor.positionInBlock()]
-        typed = len(before.split()[-1]) if before[-1:].strip() else 0  # the characters since the last space
+        typed = self._characters_since_space(cursor)
         new_text_start, next_word_start = self._new_word_start.position(), self._next_word_start.position()
         if typed == 0:
             if position != next_word_start and not self._at_a_new_word(position, new_text_start, next_word_start):
@@ -391,6 +390,15 @@ class SuggestionController(QObject):
                 self._next_word_start.setPosition(position)
             return True
         return position == next_word_start and new_text_start <= position - typed
+
+    def _characters_since_space(self, cursor: QTextCursor) -> int:
+        """The characters between the last whitespace (or the line's start) and the cursor, read back one by one:
+        copying the line's text would cost a keystroke in a long paragraph time proportional to it."""
+        document, start, position = self.editor.document(), cursor.block().position(), cursor.position()
+        typed = 0
+        while position - typed > start and not document.characterAt(position - typed - 1).isspace():
+            typed += 1
+        return typed
 
     def _at_a_new_word(self, position: int, new_text_start: int, next_word_start: int) -> bool:
         """At the start of a word being typed in front of another ("the |bi" of "the bimeeting"): the marks stay, so
