@@ -30,7 +30,7 @@ def to_model_text(text: str) -> str:
 
 # The training text has none of these. "don’t" pasted from a word processor was a word the model had never seen
 # (after it: "and | up | is"; after "don't": "going | looking"), and a word after a tab or a no-break space got no
-# suggestions at all (only a space or a newline starts a segment). One character for one: positions stay.
+# suggestions at all (only a space or a newline starts a segment).
 OTHER_SPACES = "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 AS_LEARNED = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'} | dict.fromkeys(OTHER_SPACES, " "))
 
@@ -40,18 +40,27 @@ AS_LEARNED = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d
 OTHER_SCRIPT_LETTER = re.compile(r"[^\W\d_\u0000-\u02af\u1d00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff\ufb00-\ufb06\uff21-\uff5a]")
 
 
+# The training text has one space between words and none at the ends of a line; a blank line is "\n \n" in model
+# text. After two spaces ("It was late.  "), a tab at a line's start or a space at its end the model had never seen
+# what it read and offered "And | The | San" at p=0.000 instead of "I | It | The".
+RUN_OF_SPACES = re.compile(r"  +")
+SPACE_ENDING_A_LINE = re.compile(r"(?<=[^\n ]) (?=\n)")
+
+
 def normalized_model_text(text: str) -> str:
-    """What the model and the engine read: NFC (one code point per accented letter), straight quotes, plain spaces,
-    then model text."""
-    return to_model_text(unicodedata.normalize("NFC", text).translate(AS_LEARNED))
+    """What the model and the engine read: NFC (one code point per accented letter), straight quotes, plain single
+    spaces, then model text."""
+    model_text = to_model_text(unicodedata.normalize("NFC", text).translate(AS_LEARNED))
+    return SPACE_ENDING_A_LINE.sub("", RUN_OF_SPACES.sub(" ", model_text))
 
 
 class GrowingModelText:
     """`normalized_model_text` of a text that changes mostly at its end, converting only what follows its unchanged head.
 
     The engine is given the whole text before the cursor at every keystroke; converting all of a 1 MB
-    document cost 1.2 ms a keystroke. The head is the text up to its last space or newline, kept with its
-    model text: NFC never composes across whitespace, and model text is made character by character.
+    document cost 1.2 ms a keystroke. The head is the text up to its last run of whitespace, kept with its
+    model text: NFC never composes across whitespace, and which spaces the model reads depends only on the
+    run they are in and the character before it.
     """
 
     def __init__(self):
@@ -59,13 +68,20 @@ class GrowingModelText:
 
     def __call__(self, text: str) -> str:
         n = len(self._head)
-        if not (text.startswith(self._head) and text[n : n + 1] in ("", " ", NEWLINE)):
+        if not (text.startswith(self._head) and (text[n : n + 1] or " ").isspace()):
             self._head, self._head_mt, n = "", to_model_text(""), 0  # changed inside the head: start again
         cut = max(text.rfind(" ", n), text.rfind(NEWLINE, n))
+        while cut > n and text[cut - 1].isspace():
+            cut -= 1
         if cut > n:
-            self._head_mt += normalized_model_text(text[n:cut])[1:]
+            self._head_mt += self._after_head(text[n:cut])
             self._head = text[:cut]
-        return self._head_mt + normalized_model_text(text[len(self._head) :])[1:]
+        return self._head_mt + self._after_head(text[len(self._head) :])
+
+    def _after_head(self, text: str) -> str:
+        """The model text of ``text`` where it follows the head, whose last character (if it has one) is no space:
+        "x" stands for that character."""
+        return normalized_model_text("x" + text)[2:] if self._head else normalized_model_text(text)[1:]
 
 
 def escaped_byte(byte: int) -> str:

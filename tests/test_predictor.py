@@ -180,6 +180,16 @@ def test_a_word_after_a_tab_or_a_no_break_space_is_completed(predictor, space):
     assert predictor.suggest(3)
 
 
+@pytest.mark.parametrize("loose, single", [("It was late.  ", "It was late. "), ("Dear Anna,\n\t", "Dear Anna,\n"),
+                                           ("Dear Anna, \n", "Dear Anna,\n"), ("I like  the bo", "I like the bo")])
+def test_extra_spaces_read_as_the_training_text_has_them(predictor, loose, single):
+    """One space between words, none at a line's ends: after two spaces the model read what it never learned."""
+    predictor.set_text(single)
+    expected = predictor.suggest(3)
+    predictor.set_text(loose)
+    assert predictor.suggest(3) == expected and expected
+
+
 def test_the_search_spells_accented_letters_through_byte_pieces(predictor):
     # the tokenizers have no piece for "\u00e9": a typed "caf\u00e9" found no word at all
     predictor.set_text("We met in the caf\u00e9")
