@@ -210,8 +210,11 @@ def test_eval_table_and_max_words(tiny_model_path, tmp_path, capsys):
 
 
 def test_eval_refuses_what_it_cannot_use(tiny_model_path, tmp_path):
-    with pytest.raises(EvalError, match="no readable text"):
+    with pytest.raises(EvalError, match=r"no text to evaluate: the only file skipped \(.*missing.txt: not found\)"):
         run(eval_args(tiny_model_path, [tmp_path / "missing.txt"]))
+    (tmp_path / "empty folder").mkdir()
+    with pytest.raises(EvalError, match="no text to evaluate: no files in the input"):
+        run(eval_args(tiny_model_path, [tmp_path / "empty folder"]))
     args = eval_args(tiny_model_path, [tmp_path])
     args.k = 0
     with pytest.raises(EvalError, match="-k"):

@@ -36,7 +36,7 @@ from foretype.model.modelfile import default_model_path
 from foretype.model.predictor import Predictor
 from foretype.model.tokenizer import NEWLINE, Tokenizer
 
-from .textfiles import Skipped, read_texts
+from .textfiles import Skipped, nothing_read, read_texts
 
 log = logging.getLogger(__name__)
 
@@ -298,14 +298,15 @@ def run(args) -> int:
         raise EvalError(f"-k must be at least 1, not {args.k}")
     if args.max_words is not None and args.max_words < 1:
         raise EvalError(f"--max-words must be at least 1, not {args.max_words}")
-    texts = []
+    texts, skipped = [], []
     for item in read_texts(args.texts):
         if isinstance(item, Skipped):
             log.warning("%s", item)
+            skipped.append(item)
         else:
             texts.append((str(item[0]), first_words(item[1], args.max_words)))
     if not texts:
-        raise EvalError("no readable text in the inputs")
+        raise EvalError(f"no text to evaluate: {nothing_read(skipped)}")
     predictor = Predictor.load(args.model)
 
     files: dict[str, Totals] = {}

@@ -136,7 +136,7 @@ from foretype.model.vocabulary import Vocabulary
 from .config import TrainConfig
 from .evaluate import Totals, evaluate_text, first_words, text_bits
 from .prepare import DOC_SEPARATOR, encode_stream
-from .textfiles import Skipped, expand_inputs, read_text_file, split_documents
+from .textfiles import Skipped, expand_inputs, nothing_read, read_text_file, split_documents
 from .train import TokenStreams, lr_at
 
 log = logging.getLogger(__name__)
@@ -270,12 +270,7 @@ def nothing_to_learn(text: PersonalText) -> str:
     if text.files:
         chars = text.train_chars + text.held_out_chars
         return f"only {chars:,} characters of text in the input; give at least {MIN_CHARS:,} (about a page)"
-    if not text.skipped:
-        return "no files in the input"
-    examples = "; ".join(f"{s.path}: {s.reason}" for s in text.skipped[:2])
-    more = f"; and {len(text.skipped) - 2} more" if len(text.skipped) > 2 else ""
-    n = len(text.skipped)
-    return f"nothing to learn from: {'the only file' if n == 1 else f'all {n} files'} skipped ({examples}{more})"
+    return f"nothing to learn from: {nothing_read(text.skipped)}"
 
 
 # ---------------------------------------------------------------- progress

@@ -17,7 +17,7 @@ from foretype.model.files import atomic_write, atomic_write_text
 from foretype.model.tokenizer import NEWLINE, Tokenizer
 from foretype.model.vocabulary import Vocabulary
 
-from .textfiles import Skipped, read_texts, split_documents
+from .textfiles import Skipped, nothing_read, read_texts, split_documents
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def prepare(inputs: list[str], out_dir: Path, kind: str = "unigram", vocab_size:
     start = time.time()
     docs, skipped, n_files = collect_documents(inputs)
     if not docs:
-        raise PrepareError("no usable text in the inputs")
+        raise PrepareError("no usable text in the inputs" + ("" if n_files else f": {nothing_read(skipped)}"))
     train_docs = [d for d in docs if not is_validation(d, val_fraction)]
     val_docs = [d for d in docs if is_validation(d, val_fraction)]
     if not val_docs:  # tiny inputs: hold out the last document

@@ -93,6 +93,16 @@ def read_texts(inputs: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, str]
         yield text if isinstance(text, Skipped) else (item, text)
 
 
+def nothing_read(skipped: list[Skipped]) -> str:
+    """Why the inputs gave no text, in one line: there were no files (an empty folder), or the first reasons files were skipped."""
+    if not skipped:
+        return "no files in the input"
+    examples = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:2])
+    more = f"; and {len(skipped) - 2} more" if len(skipped) > 2 else ""
+    n = len(skipped)
+    return f"{'the only file' if n == 1 else f'all {n} files'} skipped ({examples}{more})"
+
+
 def split_documents(text: str) -> list[str]:
     """Documents are separated by blank lines (as in the corpus); a file without any is one document per paragraph block."""
     docs = [d.strip("\n") for d in text.split("\n\n")]
