@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="per-keystroke latency vs context length")
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("text", nargs="?", metavar="FILE", help="text file to type from, at least 2,000 characters (default: the bundled sample)")
+    p.add_argument("--app", action="store_true", help="time the keystrokes in the app's editor (its own thread, and until suggestions show)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
@@ -115,10 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "app" and not args.command:
         args.model, args.file = None, None
     logging.basicConfig(level=logging.INFO, format=LOG_PREFIX + "%(message)s", stream=sys.stderr)
+    module_name = "foretype.app.bench" if command == "bench" and args.app else COMMANDS[command]
     try:
-        module = importlib.import_module(COMMANDS[command])
+        module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
-        if e.name != COMMANDS[command]:
+        if e.name != module_name:
             raise
         print(f"foretype {command}: not available yet", file=sys.stderr)
         return 2

@@ -76,20 +76,24 @@ def bench(predictor: Predictor, text: str) -> dict:
     return result
 
 
-def run(args) -> int:
-    from .modelfile import default_model_path
-
-    model_path = Path(args.model) if args.model else default_model_path()
-    text_path = Path(args.text) if args.text else SAMPLE
+def read_bench_text(path: str | None) -> str:
+    """The text to type from: the file named (read as the app opens it), or the bundled sample."""
+    text_path = Path(path) if path else SAMPLE
     try:
         data = text_path.read_bytes()
     except OSError as e:
         raise ForetypeError(f"cannot read {text_path}: {e.strerror or e}") from None
     try:
-        text, _ = decode_text_file(data)  # as the app opens it
+        return decode_text_file(data)[0]
     except TextFileError as e:
         raise ForetypeError(f"cannot read {text_path}: {e}") from None
-    result = {**bench(Predictor.load(model_path), text), "model": str(model_path)}
+
+
+def run(args) -> int:
+    from .modelfile import default_model_path
+
+    model_path = Path(args.model) if args.model else default_model_path()
+    result = {**bench(Predictor.load(model_path), read_bench_text(args.text)), "model": str(model_path)}
     if args.json:
         print(json.dumps(result))
         return 0

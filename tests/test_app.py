@@ -1254,3 +1254,15 @@ def test_forget_my_data_asks_naming_the_model_that_suggestions_will_come_from(ma
     assert asked[1].endswith(" Suggestions will still come from mine.pt.")
     assert asked[2].endswith(" Suggestions will still come from chosen.pt.")
     assert personal_model_path().exists()
+
+
+def test_the_app_bench_times_each_key_in_the_editor_and_until_its_suggestions_show(qtbot, tiny_model_path):
+    from foretype.app.bench import app_bench
+
+    text = "The quick brown fox jumps over the lazy dog.\n" * 20
+    result = app_bench(tiny_model_path, text, keystrokes=12, lengths=(100, 20_000))
+    rows = {"100 end", "100 middle", "20000 end", "20000 middle"}
+    assert set(result["gui_ms"]) == set(result["shown_ms"]) == rows
+    for row in rows:
+        gui, shown = result["gui_ms"][row], result["shown_ms"][row]
+        assert 0 < gui["p50"] <= gui["p99"] and gui["p50"] <= shown["p50"] <= shown["p99"]
