@@ -531,8 +531,12 @@ class LearnDialog(QDialog):
         except OSError as e:
             log.warning("could not delete %s: %s", self.out, e)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing while training cancels it; closing on the result page without choosing discards."""
+    def stop(self) -> None:
+        """End a run in progress (the trainer is waited for) and discard a result the user did not choose.
+
+        Closing the dialog, Escape, Forget My Data and quitting all come here: not through ``close()``, which
+        does nothing to a dialog already hidden, so a run would go on writing a model from the user's text.
+        """
         if self.trainer.running():
             self.trainer.cancel()
             self.trainer.process.waitForFinished(KILL_AFTER_MS)
@@ -540,4 +544,11 @@ class LearnDialog(QDialog):
         if self.pages.currentIndex() == 2 and self.use_button.isVisible():
             self.discard_new_model()
         self.pages.setCurrentIndex(0)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop()
         event.accept()
+
+    def reject(self) -> None:
+        """Escape: as closing the dialog, not QDialog's hiding it with the run going on."""
+        self.close()

@@ -648,7 +648,8 @@ class MainWindow(QMainWindow):
         if answer != QMessageBox.StandardButton.Yes:
             return
         if self.learn_dialog is not None:
-            self.learn_dialog.close()  # cancels a run in progress
+            self.learn_dialog.stop()  # a run in progress would write a new model from the user's text
+            self.learn_dialog.hide()
         failed = []
         for path in (personal_model_path(), new_model_path()):
             try:
@@ -699,7 +700,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self.learn_dialog is not None:
-            self.learn_dialog.close()  # a trainer is not left running without its window
+            self.learn_dialog.stop()  # a trainer is not left running without its window
+            self.learn_dialog.hide()
         self._autosave_timer.stop()
         self._discard_draft()
         self._draft_lock.unlock()  # the slot is free for the next copy

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from foretype.app import learn
 from foretype.app.cli import build_parser
@@ -272,6 +272,26 @@ def test_closing_the_window_stops_a_running_trainer(make_window, qtbot, writing,
     dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
     qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
     window.close()
+    assert not dialog.running() and not new_model_path().exists()
+
+
+def test_escape_cancels_a_run_as_closing_does(make_window, qtbot, writing, fake_command):
+    # Escape hid the dialog and the run went on writing a model from the user's text
+    window = make_window()
+    dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and not dialog.running() and dialog.pages.currentIndex() == 0
+
+
+def test_forget_my_data_stops_a_run_in_a_hidden_dialog(make_window, qtbot, writing, fake_command, monkeypatch):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    QDialog.reject(dialog)  # hidden as QDialog's own Escape did: close() then never reached the dialog
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    window.forget_my_data()
     assert not dialog.running() and not new_model_path().exists()
 
 
