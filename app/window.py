@@ -96,6 +96,16 @@ def save_error_text(target: Path, e: OSError) -> str:
     return error_text(e)
 
 
+def disk_state(path: Path | None) -> tuple[int, int, int] | None:
+    """What tells that a file was written since: its inode (an atomic save makes a new one), time and size; None
+    where there is no file."""
+    try:
+        st = path.stat() if path else None
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size) if st else None
+
+
 def lock_draft_slot() -> tuple[QLockFile, int]:
     """Lock a draft slot for this copy of the app: two running copies never share a draft file.
 
@@ -242,6 +252,7 @@ class MainWindow(QMainWindow):
         self.model_override = model_override
         self.path: Path | None = None
         self.text_format = TextFormat()  # how the open file stored its text: saving keeps its line endings and BOM
+        self._disk_state: tuple[int, int, int] | None = None  # the file as this window last read or wrote it
         self._draft_dirty = False
         self._draft_lock, self.draft_slot = lock_draft_slot()
         self.learn_dialog: LearnDialog | None = None
@@ -415,6 +426,8 @@ class MainWindow(QMainWindow):
         """Write the text as UTF-8 with the file's line endings and BOM; on failure the file on disk, the modified flag
         and the draft stay as they were."""
         target = path.resolve()  # through a symlink, not over it
+        if path == self.path and disk_state(target) != self._disk_state and not self._replace_changes_on_disk(path):
+            return False
         try:
             if is_special(target):  # the temporary file would be renamed over it: /dev/full became a regular file
                 self.info.show_message(f"Could not save {path}: {SPECIAL}", topic="file")
@@ -427,6 +440,7 @@ class MainWindow(QMainWindow):
             self.info.show_message(f"Could not save {path}: {save_error_text(target, e)}{unchanged}", topic="file")
             return False
         self.path = path
+        self._disk_state = disk_state(target)
         self.editor.document().setModified(False)
         self._update_title()  # Save As of an unmodified document changes the name, not the modified flag
         self._clear_file_messages()
@@ -434,6 +448,16 @@ class MainWindow(QMainWindow):
         self._discard_draft()
         self.statusBar().showMessage(f"Saved {path}", 3000)
         return True
+
+    def _replace_changes_on_disk(self, path: Path) -> bool:
+        """Saving over a file another program or another Foretype window wrote since would lose what it wrote: ask."""
+        answer = QMessageBox.warning(
+            self, "File changed on disk",
+            f"{path.name} was changed on disk after you opened it, by another program or another Foretype window.\n\n"
+            "Saving replaces those changes with your text. To keep both, cancel and use Save As.",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Save
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes; False if the user cancels."""
@@ -450,6 +474,7 @@ class MainWindow(QMainWindow):
     def _set_document(self, text: str, path: Path | None, text_format: TextFormat) -> None:
         self.editor.setPlainText(text)
         self.path = path
+        self._disk_state = disk_state(path)
         self.text_format = text_format
         self.editor.document().setModified(False)
         self._discard_draft()
@@ -491,7 +516,8 @@ class MainWindow(QMainWindow):
             self._discard_draft()
             return
         draft = {"text": self.editor.toPlainText(), "path": str(self.path or ""), "time": time.time(),
-                 "format": dataclasses.asdict(self.text_format)}  # restored, the file keeps its line endings and BOM
+                 "format": dataclasses.asdict(self.text_format),  # restored, the file keeps its line endings and BOM
+                 "disk": self._disk_state}  # and saving it is checked against the file as it was read
         try:
             atomic_write_text(draft_path(self.draft_slot), json.dumps(draft))
         except OSError as e:
@@ -529,6 +555,7 @@ class MainWindow(QMainWindow):
         self.editor.setTextCursor(cursor)  # at the end, where the user was most likely writing
         self.path = Path(draft["path"]) if draft["path"] else None
         self.text_format = draft["format"]
+        self._disk_state = draft["disk"]
         self.editor.document().setModified(True)
         self.file_note.clear()  # it was about the text the draft replaced
         self._update_title()
@@ -538,7 +565,8 @@ class MainWindow(QMainWindow):
         try:
             draft = json.loads(previous_draft_path(self.draft_slot).read_text(encoding="utf-8"))
             draft = {"text": str(draft["text"]), "path": str(draft["path"]), "time": float(draft["time"]),
-                     "format": TextFormat.from_dict(draft.get("format", {}))}  # drafts before line endings were kept: none
+                     "format": TextFormat.from_dict(draft.get("format", {})),  # drafts before line endings were kept: none
+                     "disk": tuple(draft["disk"]) if draft.get("disk") else None}
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as e:

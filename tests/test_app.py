@@ -715,6 +715,42 @@ def test_open_and_save_round_trip(make_window, qtbot, tmp_path):
     assert path.stat().st_mode & 0o777 == 0o644
 
 
+def test_saving_over_a_file_changed_on_disk_since_asks_first(make_window, qtbot, tmp_path, monkeypatch):
+    # two windows on one file, or another program writing it: the later save silently dropped the other's text
+    path = tmp_path / "note.txt"
+    path.write_text("one\n", encoding="utf-8")
+    window, other = make_window(), make_window()
+    assert window.open_file(path) and other.open_file(path)
+    add_lines(other, "from the other window\n")
+    assert other.save()
+    add_lines(window, "two\n")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Cancel)
+    assert not window.save()
+    assert "note.txt was changed on disk" in asked[0] and window.isWindowModified()
+    assert path.read_text(encoding="utf-8") == "one\nfrom the other window\n"
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Save)
+    assert window.save() and path.read_text(encoding="utf-8") == "one\ntwo\n"
+    add_lines(window, "three\n")
+    assert window.save() and len(asked) == 2  # its own last save is no change on disk
+
+
+def test_a_restored_draft_is_checked_against_the_file_as_it_was_read(make_window, qtbot, tmp_path, monkeypatch):
+    path = tmp_path / "note.txt"
+    path.write_text("one\n", encoding="utf-8")
+    window = make_window()
+    assert window.open_file(path)
+    add_lines(window, "two\n")
+    window.autosave()
+    previous_draft_path(window.draft_slot).write_bytes(draft_path(window.draft_slot).read_bytes())  # as after a crash
+    window.new_file()
+    path.write_text("written after the crash\n", encoding="utf-8")
+    window.restore_draft()
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    assert not window.save() and path.read_text(encoding="utf-8") == "written after the crash\n"
+    window.editor.document().setModified(False)  # closing would ask again
+
+
 def test_an_autosaved_draft_is_offered_back_after_a_crash(make_window, qtbot, monkeypatch):
     monkeypatch.setattr(window_module, "AUTOSAVE_MS", 10)
     assert run_a_copy_that_crashes("Do not lose me") == 1
