@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
-from .suggestion_bar import muted
+from .suggestion_bar import MutedPlaceholder, muted
 
 # An invisible character property that alternates from word to word. Qt merges all contiguous typing
 # into one undo step (Ctrl+Z removed a whole sentence); it never merges text of different formats.
@@ -26,6 +26,9 @@ class Editor(QPlainTextEdit):
         self.document().clearUndoRedoStacks()
         self.document().setModified(False)
         self.setPlaceholderText("Start typing; suggestions appear below, each with the key that accepts it.")
+        MutedPlaceholder(self)
+        self.setAccessibleName("Text")
+        self.setAccessibleDescription("Suggestions for the next word appear below the text.")
 
     def keyPressEvent(self, event) -> None:
         if self._starts_word(event.text()):

@@ -327,6 +327,7 @@ class LearnDialog(QDialog):
         intro = QLabel("Foretype can learn your words and phrases from your own documents. "
                        "Everything stays on this computer.", page, wordWrap=True)
         self.path_list = QListWidget(page)
+        self.path_list.setAccessibleName("Folders and files to learn from")
         add_files = QPushButton("Add &Files…", page)
         add_files.clicked.connect(self._add_files)
         add_folder = QPushButton("Add F&older…", page)

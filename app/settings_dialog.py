@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .settings import MODEL_CHOICES, Settings, personal_model_path
+from .suggestion_bar import MutedPlaceholder
 
 MODEL_LABELS = {"default": "Default model (bundled)", "personal": "Personal model (if made, else the default)", "file": "Model file…"}
 
@@ -26,20 +27,21 @@ MODEL_LABELS = {"default": "Default model (bundled)", "personal": "Personal mode
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, font: QFont, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Foretype Settings")
+        self.setWindowTitle("Settings")  # Qt adds " — Foretype"
         self.font_value = QFont(font)
 
         self.suggestions = QSpinBox(self, minimum=1, maximum=5, value=settings.suggestions)
-        self.ghost_text = QCheckBox("Show the rest of the first suggestion after the cursor", self, checked=settings.ghost_text)
-        self.auto_space = QCheckBox("Add a space after an accepted word", self, checked=settings.auto_space)
+        self.ghost_text = QCheckBox("Show the &rest of the first suggestion after the cursor", self, checked=settings.ghost_text)
+        self.auto_space = QCheckBox("&Add a space after an accepted word", self, checked=settings.auto_space)
         self.model = QComboBox(self)
         for choice in MODEL_CHOICES:
             self.model.addItem(MODEL_LABELS[choice], choice)
         self.model.setCurrentIndex(MODEL_CHOICES.index(settings.model))
         self.model.setToolTip(f"The personal model is {personal_model_path()}")
         self.model_file = QLineEdit(settings.model_file, self, placeholderText="model file (.pt)")
+        MutedPlaceholder(self.model_file)
         self.model_file.textEdited.connect(self._on_path_typed)
-        browse = QPushButton("Browse…", self)
+        browse = QPushButton("&Browse…", self)
         browse.clicked.connect(self._browse)
         file_row = QHBoxLayout()
         file_row.addWidget(self.model_file, 1)

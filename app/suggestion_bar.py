@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QEvent, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QStyle, QStyleOptionButton, QStylePainter, QWidget
 
@@ -28,6 +28,29 @@ def muted(color: QColor) -> QColor:
     result = QColor(color)
     result.setAlphaF(color.alphaF() * MUTED_ALPHA)
     return result
+
+
+class MutedPlaceholder(QObject):
+    """Keeps a text field's placeholder in muted(Text), as the hints are, whenever its palette changes: a dark
+    palette that leaves PlaceholderText dark would hide it, and the editor's placeholder is the first-run instruction."""
+
+    def __init__(self, text_field: QWidget):
+        super().__init__(text_field)
+        text_field.installEventFilter(self)
+        self._mute(text_field)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._mute(watched)
+        return False
+
+    @staticmethod
+    def _mute(text_field: QWidget) -> None:
+        palette = text_field.palette()
+        color = muted(palette.color(QPalette.ColorRole.Text))
+        if palette.color(QPalette.ColorRole.PlaceholderText) != color:  # else setPalette's PaletteChange would loop
+            palette.setColor(QPalette.ColorRole.PlaceholderText, color)
+            text_field.setPalette(palette)
 
 
 class SlotButton(QPushButton):
@@ -123,6 +146,7 @@ class SuggestionBar(QWidget):
         self._layout.setContentsMargins(4, 2, 4, 2)
         self._buttons: list[SlotButton] = []
         self._tab_accepts = True
+        self.setAccessibleName("Suggestions")
         self.set_slots(slots)
 
     def set_slots(self, slots: int) -> None:
@@ -152,6 +176,8 @@ class SuggestionBar(QWidget):
             button.setFont(font)  # before the word: it is elided in this font
             button.set_word(word, "Tab" if i == 0 and tab_accepts else f"{ACCEPT_MODIFIER_NAME}+{i + 1}")
             button.setEnabled(bool(word))
+        shown = self.words()  # for screen readers: the slots never take focus, so moving the focus never reads them
+        self.setAccessibleDescription(f"Suggestions: {', '.join(shown)}" if shown else "No suggestions")
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

@@ -41,7 +41,7 @@ from .settings import (
     previous_draft_path,
 )
 from .settings_dialog import SettingsDialog
-from .suggestion_bar import ACCEPT_MODIFIER_NAME, SuggestionBar
+from .suggestion_bar import ACCEPT_MODIFIER_NAME, MutedPlaceholder, SuggestionBar
 from .suggestions import SuggestionController
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,7 @@ class InfoBar(QWidget):
         self.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
         self.setForegroundRole(QPalette.ColorRole.ToolTipText)
         self.label = QLabel(self, wordWrap=True)
+        self.setAccessibleName("Message")
         self.topic = ""
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(8, 4, 4, 4)
@@ -162,6 +163,7 @@ class InfoBar(QWidget):
             button.deleteLater()
         self._buttons = []
         self.label.setText(text)
+        self.setAccessibleDescription(text)
         self.topic = topic
         for label, callback in (buttons or {"&Close": None}).items():
             button = QPushButton(label, self)
@@ -189,6 +191,8 @@ class FindBar(QWidget):
         super().__init__(parent)
         self.editor = editor
         self.field = QLineEdit(self, placeholderText="Find")
+        self.field.setAccessibleName("Find")
+        MutedPlaceholder(self.field)
         self.field.textEdited.connect(lambda: self.find(from_start=True))
         self.status = QLabel(self)  # "Not found"
         close = QPushButton("Close", self)
