@@ -61,8 +61,15 @@ def draft_slots_on_disk() -> list[int]:
     return sorted({int(name[1] or 1) for name in names if name})
 
 
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
 @dataclass
 class Settings:
+    """What the user chose. Every running copy of the app holds one: a save writes only the fields this copy
+    changed since it loaded or last saved, over the file as it is now, so it keeps other copies' changes."""
+
     suggestions: int = 3  # slots in the suggestion bar, 1-5
     ghost_text: bool = True
     auto_space: bool = True  # add a space after an accepted word
@@ -71,32 +78,44 @@ class Settings:
     font: str = ""  # QFont.toString(); empty: the system font
     recent_files: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._mark_saved()
+
+    def _mark_saved(self) -> None:
+        """Take the values now as those on disk: a save writes only what changes after this."""
+        self._saved = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "recent_files"}
+        self._opened_files: list[str] = []  # recent files opened since, newest first
+        self._removed_files: set[str] = set()  # and those taken off the list
+
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
         """Read the settings file; a missing, broken or partly invalid one gives defaults for what is wrong."""
-        path = path or config_dir() / "settings.json"
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls()
-        except (OSError, ValueError) as e:
-            log.warning("ignoring unreadable settings %s: %s", path, e)
-            return cls()
-        settings = cls()
-        if not isinstance(raw, dict):
-            return settings
-        for f in fields(cls):
-            value = raw.get(f.name)
-            if isinstance(value, type(getattr(settings, f.name))):
-                setattr(settings, f.name, value)
-        settings.suggestions = min(5, max(1, settings.suggestions))
-        if settings.model not in MODEL_CHOICES:
-            settings.model = "personal"
-        settings.recent_files = [p for p in settings.recent_files if isinstance(p, str)][:MAX_RECENT_FILES]
-        return settings
+        return cls(**_read_valid_values(path or settings_path()))
 
     def save(self, path: Path | None = None) -> None:
-        atomic_write_text(path or config_dir() / "settings.json", json.dumps(asdict(self), indent=2) + "\n")
+        """Write this copy's changes into the file as it is now; other fields keep what the file says.
+
+        The recent files this copy opened go first, then the file's list; those it took off stay off. The list
+        here becomes the merged one, for the menu. The other fields here stay as this copy uses them.
+        """
+        path = path or settings_path()
+        on_disk = _read_valid_values(path)
+        values = asdict(self)
+        for name, saved in self._saved.items():
+            if getattr(self, name) == saved and name in on_disk:
+                values[name] = on_disk[name]  # unchanged here: another copy may have changed it
+        if self._opened_files or self._removed_files:
+            values["recent_files"] = self._merged_recent_files(on_disk.get("recent_files", []))
+        elif "recent_files" in on_disk:
+            values["recent_files"] = on_disk["recent_files"]
+        atomic_write_text(path, json.dumps(values, indent=2) + "\n")
+        self.recent_files = values["recent_files"]
+        self._mark_saved()
+
+    def _merged_recent_files(self, on_disk: list[str]) -> list[str]:
+        """Opened here (newest first), then the file's list, then the rest of this copy's: once each, capped."""
+        candidates = self._opened_files + on_disk + self.recent_files
+        return list(dict.fromkeys(p for p in candidates if p not in self._removed_files))[:MAX_RECENT_FILES]
 
     def model_path(self, override: str | None = None) -> Path | None:
         """The model file to load; None means the bundled default.
@@ -113,6 +132,33 @@ class Settings:
 
     def add_recent_file(self, path: str) -> None:
         self.recent_files = [path] + [p for p in self.recent_files if p != path][: MAX_RECENT_FILES - 1]
+        self._opened_files = [path] + [p for p in self._opened_files if p != path]
+        self._removed_files.discard(path)
 
     def remove_recent_file(self, path: str) -> None:
         self.recent_files = [p for p in self.recent_files if p != path]
+        self._opened_files = [p for p in self._opened_files if p != path]
+        self._removed_files.add(path)
+
+
+def _read_valid_values(path: Path) -> dict[str, object]:
+    """The valid values in the settings file, by field name; none from a missing or unreadable file, and a partly
+    invalid one leaves out (or, for the number of suggestions, corrects) what is wrong."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        log.warning("ignoring unreadable settings %s: %s", path, e)
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    defaults = Settings()
+    values = {f.name: raw[f.name] for f in fields(Settings) if isinstance(raw.get(f.name), type(getattr(defaults, f.name)))}
+    if "suggestions" in values:
+        values["suggestions"] = min(5, max(1, values["suggestions"]))
+    if "model" in values and values["model"] not in MODEL_CHOICES:
+        del values["model"]
+    if "recent_files" in values:
+        values["recent_files"] = [p for p in values["recent_files"] if isinstance(p, str)][:MAX_RECENT_FILES]
+    return values
