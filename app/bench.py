@@ -14,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-from foretype.model.bench import document, percentile, read_bench_text
+from foretype.model.bench import document, pause_seconds, percentile, read_bench_text
 from foretype.model.errors import ForetypeError
 
 DOCUMENT_LENGTHS = (100, 100_000, 1_000_000, 5_000_000)
@@ -32,25 +32,33 @@ def _type_key(editor, char: str) -> None:
         QTest.keyClicks(editor, char)
 
 
-def _until(app, done, what: str) -> None:
+def _until(app, done, what: str, timeout_s: float = SHOWN_TIMEOUT_S) -> None:
     """Process events (sleeping in the event loop, not spinning) until ``done()``."""
     from PySide6.QtCore import QEventLoop
 
-    deadline = time.monotonic() + SHOWN_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     while not done():
         if time.monotonic() > deadline:
-            raise ForetypeError(f"gave up waiting for {what} after {SHOWN_TIMEOUT_S:.0f} s")
+            raise ForetypeError(f"gave up waiting for {what} after {timeout_s:.0f} s")
         app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
 
 
-def type_and_time(app, editor, controller, position: int, typed: str) -> tuple[list[float], list[float]]:
-    """Type ``typed`` at ``position``, one key at a time: (GUI thread ms, ms until its suggestions were shown) per key."""
+def _idle(app, seconds: float) -> None:
+    """Run the event loop with nothing to do for ``seconds``, as between a person's keys."""
+    deadline = time.monotonic() + seconds
+    _until(app, lambda: time.monotonic() >= deadline, "", timeout_s=seconds + 1)
+
+
+def type_and_time(app, editor, controller, position: int, typed: str, pause_s: float = 0.0) -> tuple[list[float], list[float]]:
+    """Type ``typed`` at ``position``, one key at a time (``pause_s`` apart): (GUI thread ms, ms until its suggestions were
+    shown) per key."""
     cursor = editor.textCursor()
     cursor.setPosition(position)
     editor.setTextCursor(cursor)
     _until(app, lambda: controller.up_to_date, "the first suggestions")
     gui, shown = [], []
     for char in typed:
+        _idle(app, pause_s)
         start = time.perf_counter()
         _type_key(editor, char)
         app.processEvents()  # the request goes out on the event loop's next turn
@@ -60,7 +68,7 @@ def type_and_time(app, editor, controller, position: int, typed: str) -> tuple[l
     return gui, shown
 
 
-def app_bench(model_path: Path | None, text: str, keystrokes: int = KEYSTROKES, lengths=DOCUMENT_LENGTHS) -> dict:
+def app_bench(model_path: Path | None, text: str, keystrokes: int = KEYSTROKES, lengths=DOCUMENT_LENGTHS, pause_ms: float = 0.0) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the application is made
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
@@ -72,6 +80,7 @@ def app_bench(model_path: Path | None, text: str, keystrokes: int = KEYSTROKES, 
 
     if len(text) < 2 * keystrokes:
         raise ForetypeError(f"the bench text needs at least {2 * keystrokes} characters")
+    pause_s = pause_seconds(pause_ms)
     app = QApplication.instance() or QApplication([])
     settings = Settings()
     window = QWidget()
@@ -93,13 +102,13 @@ def app_bench(model_path: Path | None, text: str, keystrokes: int = KEYSTROKES, 
         if failed:
             raise ForetypeError(failed[0])
         typed, filler = text[:keystrokes], text[keystrokes:] + "\n\n"
-        result: dict = {"gui_ms": {}, "shown_ms": {}}
+        result: dict = {"gui_ms": {}, "shown_ms": {}, "pause_ms": pause_ms}
         for length in lengths:
             doc = document(filler, length)
             middle = doc.find(" ", length // 2) + 1 or length  # at the start of a word
             for place, position in (("end", length), ("middle", middle)):
                 editor.setPlainText(doc)
-                gui, shown = type_and_time(app, editor, controller, position, typed)
+                gui, shown = type_and_time(app, editor, controller, position, typed, pause_s)
                 key = f"{length} {place}"
                 result["gui_ms"][key] = {f"p{q}": round(percentile(gui, q), 3) for q in (50, 99)}
                 result["shown_ms"][key] = {f"p{q}": round(percentile(shown, q), 3) for q in (50, 99)}
@@ -112,11 +121,12 @@ def app_bench(model_path: Path | None, text: str, keystrokes: int = KEYSTROKES, 
 
 def run(args) -> int:
     text = read_bench_text(args.text)
-    result = {**app_bench(Path(args.model) if args.model else None, text), "model": args.model or "the bundled model"}
+    result = {**app_bench(Path(args.model) if args.model else None, text, pause_ms=args.pause_ms), "model": args.model or "the bundled model"}
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"model {result['model']}, {KEYSTROKES} keystrokes per row; ms per keystroke")
+    pause = f", {args.pause_ms:g} ms idle before each" if args.pause_ms else ""
+    print(f"model {result['model']}, {KEYSTROKES} keystrokes per row{pause}; ms per keystroke")
     print(f"{'document, typed at':>24} {'GUI p50':>8} {'GUI p99':>8} {'shown p50':>10} {'shown p99':>10}")
     for key, gui in result["gui_ms"].items():
         length, place = key.split()

@@ -3,6 +3,10 @@
 Types real text one character at a time after documents of 100 to 100,000 characters and times each
 keystroke (set_text + suggest(k=3)); compares with recomputing a 2,000-character context from
 scratch; reports the engine's saved-state memory at 100,000 characters.
+
+Keys typed back to back find the model's weights in the CPU's caches; a person's keys come 100-200 ms
+apart, and after 20 ms idle a keystroke took twice as long on the 2-core VM (other work evicts the 5.8
+MB of weights a step reads). ``--pause-ms`` waits that long before each key to measure what a person gets.
 """
 
 from __future__ import annotations
@@ -36,12 +40,14 @@ def document(text: str, length: int) -> str:
     return (text * (length // len(text) + 1))[:length]
 
 
-def keystroke_ms(predictor: Predictor, before: str, typed: str) -> list[float]:
+def keystroke_ms(predictor: Predictor, before: str, typed: str, pause_s: float = 0.0) -> list[float]:
     predictor.reset()
     predictor.set_text(before)
     predictor.suggest(3)
     times = []
     for i in range(1, len(typed) + 1):
+        if pause_s:
+            time.sleep(pause_s)  # idle between keys, as a person's typing is, and not timed
         start = time.perf_counter()
         predictor.set_text(before + typed[:i])
         predictor.suggest(3)
@@ -49,7 +55,14 @@ def keystroke_ms(predictor: Predictor, before: str, typed: str) -> list[float]:
     return times
 
 
-def bench(predictor: Predictor, text: str) -> dict:
+def pause_seconds(pause_ms: float) -> float:
+    """``--pause-ms`` as seconds to sleep, refused when negative."""
+    if pause_ms < 0:
+        raise ForetypeError(f"--pause-ms must be at least 0, not {pause_ms:g}")
+    return pause_ms / 1000
+
+
+def bench(predictor: Predictor, text: str, pause_ms: float = 0.0) -> dict:
     if len(text) < 2 * KEYSTROKES:
         raise ForetypeError(f"the bench text needs at least {2 * KEYSTROKES} characters")
     typed = text[:KEYSTROKES]
@@ -57,7 +70,7 @@ def bench(predictor: Predictor, text: str) -> dict:
     result = {"p50_ms": {}, "p95_ms": {}, "p99_ms": {}}
     for length in tqdm(CONTEXT_LENGTHS, desc="typing after documents of 100..100,000 chars", disable=None):
         before = document(text[KEYSTROKES:] + "\n\n", length)
-        times = keystroke_ms(predictor, before, typed)
+        times = keystroke_ms(predictor, before, typed, pause_seconds(pause_ms))
         for q in (50, 95, 99):
             result[f"p{q}_ms"][str(length)] = round(percentile(times, q), 3)
         if length == 100_000:
@@ -72,6 +85,7 @@ def bench(predictor: Predictor, text: str) -> dict:
         recompute.append((time.perf_counter() - start) * 1000)
     result["recompute_2000_ms"] = round(statistics.median(recompute), 3)
     result["threads"] = torch.get_num_threads()
+    result["pause_ms"] = pause_ms
     result["quantize"] = predictor.quantize or "none"
     return result
 
@@ -93,11 +107,12 @@ def run(args) -> int:
     from .modelfile import default_model_path
 
     model_path = Path(args.model) if args.model else default_model_path()
-    result = {**bench(Predictor.load(model_path), read_bench_text(args.text)), "model": str(model_path)}
+    result = {**bench(Predictor.load(model_path), read_bench_text(args.text), args.pause_ms), "model": str(model_path)}
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"model {result['model']} ({result['quantize']}), {result['threads']} thread(s), {KEYSTROKES} keystrokes per row")
+    pause = f", {result['pause_ms']:g} ms idle before each" if result["pause_ms"] else ""
+    print(f"model {result['model']} ({result['quantize']}), {result['threads']} thread(s), {KEYSTROKES} keystrokes per row{pause}")
     print(f"{'chars before cursor':>20} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for length in CONTEXT_LENGTHS:
         k = str(length)

@@ -182,6 +182,24 @@ def test_bench_json_reports_every_length(tiny_model_path):
     assert report["threads"] == 1 and report["model"] == str(tiny_model_path)
 
 
+def test_bench_can_idle_between_keys_as_a_person_does(monkeypatch):
+    # back to back, a key finds the weights in the CPU's caches; 20 ms apart it took twice as long
+    from foretype.model import bench
+    from foretype.model.errors import ForetypeError
+
+    class Engine:
+        def reset(self): pass
+        def set_text(self, text): slept.append("key")
+        def suggest(self, k): return []
+
+    slept = []
+    monkeypatch.setattr(bench.time, "sleep", lambda s: slept.append(s))
+    assert len(bench.keystroke_ms(Engine(), "before", "abc", bench.pause_seconds(20))) == 3
+    assert slept == ["key", 0.02, "key", 0.02, "key", 0.02, "key"]  # the first sets the document, untimed
+    with pytest.raises(ForetypeError, match="--pause-ms must be at least 0, not -1"):
+        bench.pause_seconds(-1)
+
+
 def test_torchrun_two_process_gloo_smoke(tmp_path, data_dir):
     """Data-parallel training on CPU: 2 processes, each on its own streams, rank 0 writes; then resume."""
     run = tmp_path / "ddp"
