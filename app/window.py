@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import itertools
 import json
 import logging
@@ -33,6 +34,7 @@ from .learn import LearnDialog, new_model_path
 from .service import PredictionService, load_predictor
 from .settings import (
     Settings,
+    config_dir,
     data_dir,
     draft_lock_path,
     draft_path,
@@ -54,16 +56,30 @@ AUTOSAVE_MS = 3000
 MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT = 480, 240
 MIN_TEXT_SIZE, MAX_TEXT_SIZE = 8, 48  # points; smaller, the key hints in the suggestion bar cannot be read
 ICON = Path(__file__).parent / "assets" / "foretype.png"
-SHORTCUTS = [  # Help › Keyboard Shortcuts: the keys no menu shows
-    ("Tab", f"accept the first suggestion; at the start of a line, indent ({ACCEPT_MODIFIER_NAME}+1 accepts there)"),
-    (f"{ACCEPT_MODIFIER_NAME}+1 … {ACCEPT_MODIFIER_NAME}+5", "accept that suggestion (a click does the same)"),
-    ("Esc", "hide the suggestions until the next keystroke"),
-    ("Ctrl+Space", "show them again"),
-    ("Backspace right after accepting", "take the accepted word back"),
-    (". , ; : ! ? right after accepting", "goes before the added space"),
-    ('" right after accepting', "closes an open quotation, before the added space"),
-    ("Enter right after accepting", "starts a new line in place of the added space"),
-]
+LICENCE = "MIT"  # as pyproject.toml says
+
+
+def keyboard_shortcuts(slots: int) -> list[tuple[str, str]]:
+    """Help › Keyboard Shortcuts: the keys no menu shows, with as many Alt+digit keys as the bar has slots."""
+    accept_keys = f"{ACCEPT_MODIFIER_NAME}+1" + (f" … {ACCEPT_MODIFIER_NAME}+{slots}" if slots > 1 else "")
+    return [
+        ("Tab", f"accept the first suggestion; at the start of a line, indent ({ACCEPT_MODIFIER_NAME}+1 accepts there)"),
+        (accept_keys, "accept that suggestion (a click does the same)"),
+        ("Esc", "hide the suggestions until the next keystroke"),
+        ("Ctrl+Space", "show them again"),
+        ("Backspace right after accepting", "take the accepted word back"),
+        (". , ; : ! ? right after accepting", "goes before the added space"),
+        ('" right after accepting', "closes an open quotation, before the added space"),
+        ("Enter right after accepting", "starts a new line in place of the added space"),
+    ]
+
+
+def app_version() -> str:
+    """The installed version; a source checkout that was never installed has none."""
+    try:
+        return importlib.metadata.version("foretype")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 SPECIAL = "it is a device, a pipe or a socket, not a file"
@@ -104,6 +120,14 @@ def disk_state(path: Path | None) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size) if st else None
+
+
+def waiting_draft_path(slot: int, place: int) -> Path:
+    """The drafts that crashed sessions left in ``slot`` wait their turn to be offered, oldest first: the first in
+    previous_draft_path, the next in draft-previous-2.json and so on. A new one queues behind those the user has not
+    answered yet (typed on instead, and the app was killed again), so it never replaces their text."""
+    first = previous_draft_path(slot)
+    return first if place == 1 else first.with_name(f"{first.stem}-{place}.json")
 
 
 def lock_draft_slot() -> tuple[QLockFile, int]:
@@ -162,8 +186,7 @@ class InfoBar(QWidget):
         for button in self._buttons:
             button.deleteLater()
         self._buttons = []
-        self.label.setText(text)
-        self.setAccessibleDescription(text)
+        self.set_text(text)
         self.topic = topic
         for label, callback in (buttons or {"&Close": None}).items():
             button = QPushButton(label, self)
@@ -173,6 +196,12 @@ class InfoBar(QWidget):
             self._layout.addWidget(button)
             self._buttons.append(button)
         self.show()
+
+    def set_text(self, text: str) -> None:
+        """Change the message, keeping its buttons."""
+        if text != self.label.text():  # unchanged, screen readers are not told again
+            self.label.setText(text)
+            self.setAccessibleDescription(text)
 
     def dismiss(self, topic: str) -> None:
         """Hide the bar if it shows a message about ``topic``: a later one about something else stays."""
@@ -225,6 +254,9 @@ class FindBar(QWidget):
     def find_next(self) -> None:
         self.find()
 
+    def find_previous(self) -> None:
+        self.find(backward=True)
+
     def find(self, backward: bool = False, from_start: bool = False) -> bool:
         """Select the next match, wrapping around the document once; with none, the cursor and view stay."""
         text = self.field.text()
@@ -259,6 +291,8 @@ class MainWindow(QMainWindow):
         self._disk_state: tuple[int, int, int] | None = None  # the file as this window last read or wrote it
         self._draft_dirty = False
         self._draft_lock, self.draft_slot = lock_draft_slot()
+        self._draft_offer = ""  # the offer to restore a draft while it shows, without the note on replacing text
+        self._quitting = False  # while closing asks to save: a failed save says why the window stays open
         self.learn_dialog: LearnDialog | None = None
 
         self.editor = Editor(self)
@@ -280,6 +314,7 @@ class MainWindow(QMainWindow):
 
         self.file_note = QLabel(self)  # how the file was read; temporary messages cover it while they last
         self.statusBar().addWidget(self.file_note, 1)
+        self.model_name = ""  # of the model in use; empty while one loads or where none could be
         self.model_label = QLabel("No model", self)
         self.saved_label = QLabel(self)
         self.latency_label = QLabel(self)
@@ -335,9 +370,11 @@ class MainWindow(QMainWindow):
         action(edit_menu, "Cu&t", self.editor.cut, QKeySequence.StandardKey.Cut)
         action(edit_menu, "&Copy", self.editor.copy, QKeySequence.StandardKey.Copy)
         action(edit_menu, "&Paste", self.editor.paste, QKeySequence.StandardKey.Paste)
+        action(edit_menu, "Select &All", self.editor.selectAll, QKeySequence.StandardKey.SelectAll)
         edit_menu.addSeparator()
         action(edit_menu, "&Find…", self.find_bar.open_bar, QKeySequence.StandardKey.Find)
         action(edit_menu, "Find &Next", self.find_bar.find_next, QKeySequence.StandardKey.FindNext)
+        action(edit_menu, "Find &Previous", self.find_bar.find_previous, QKeySequence.StandardKey.FindPrevious)
 
         view_menu = self.menuBar().addMenu("&View")
         action(view_menu, "&Larger Text", lambda: self.zoom(1), QKeySequence.StandardKey.ZoomIn, "Ctrl+=")
@@ -352,6 +389,7 @@ class MainWindow(QMainWindow):
 
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts)
+        action(help_menu, "&About Foretype", self.show_about)
 
     def apply_settings(self) -> None:
         """Make the window match self.settings (after start-up or the settings dialog)."""
@@ -382,18 +420,20 @@ class MainWindow(QMainWindow):
             self.open_file(path)
 
     def open_file(self, path: str | Path, missing_ok: bool = False) -> bool:
-        """Open a text file; with ``missing_ok`` a file that does not exist yet is a new, empty one.
+        """Open a text file; with ``missing_ok`` a file that does not exist yet is a new, empty one, which joins the
+        recent files once it is saved (a name mistyped on the command line never does).
 
         A file that is not UTF-8 opens as modified: saving it writes UTF-8, so its bytes change only if the user saves.
         """
         path = Path(path)
+        exists = True
         try:
             if is_special(path):  # reading /dev/zero or a pipe would never end
                 self.info.show_message(f"Could not open {path}: {SPECIAL}", topic="file")
                 return False
             data = path.read_bytes()
         except FileNotFoundError if missing_ok else ():
-            data = b""
+            data, exists = b"", False
         except OSError as e:
             self.info.show_message(f"Could not open {path}: {error_text(e)}", topic="file")
             return False
@@ -406,7 +446,8 @@ class MainWindow(QMainWindow):
         if text_format.encoding != "UTF-8":
             self.editor.document().setModified(True)
             self.file_note.setText(f"Read {path.name} as {text_format.encoding}; it will be saved as UTF-8.")
-        self._remember(path)
+        if exists:
+            self._remember(path)
         return True
 
     def save(self) -> bool:
@@ -434,14 +475,14 @@ class MainWindow(QMainWindow):
             return False
         try:
             if is_special(target):  # the temporary file would be renamed over it: /dev/full became a regular file
-                self.info.show_message(f"Could not save {path}: {SPECIAL}", topic="file")
+                self._show_save_error(f"Could not save {path}: {SPECIAL}")
                 return False
             # an existing file keeps its permissions (the temporary file is private)
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
             atomic_write_text(target, self.text_format.file_text(self.editor.toPlainText()), mode=mode)
         except OSError as e:
             unchanged = "; the file on disk is unchanged" if os.path.exists(target) else ""
-            self.info.show_message(f"Could not save {path}: {save_error_text(target, e)}{unchanged}", topic="file")
+            self._show_save_error(f"Could not save {path}: {save_error_text(target, e)}{unchanged}")
             return False
         self.path = path
         self._disk_state = disk_state(target)
@@ -452,6 +493,12 @@ class MainWindow(QMainWindow):
         self._discard_draft()
         self.statusBar().showMessage(f"Saved {path}", 3000)
         return True
+
+    def _show_save_error(self, message: str) -> None:
+        """Say why saving failed, with Save As at hand; on quitting, also why the window did not close."""
+        if self._quitting:
+            message += ". The window stays open because your text is not saved."
+        self.info.show_message(message, {"Save &As…": self.save_as, "&Close": None}, topic="file")
 
     def _replace_changes_on_disk(self, path: Path) -> bool:
         """Saving over a file another program or another Foretype window wrote since would lose what it wrote: ask."""
@@ -499,7 +546,8 @@ class MainWindow(QMainWindow):
         """List the recent files that exist; a missing one stays in the settings, as its drive may come back."""
         self.recent_menu.clear()
         for path in filter(os.path.isfile, self.settings.recent_files):
-            self.recent_menu.addAction(path).triggered.connect(lambda _=False, p=path: self.open_recent(p))
+            shown = path.replace("&", "&&")  # a single & would mark the next letter as the Alt key, and not show
+            self.recent_menu.addAction(shown).triggered.connect(lambda _=False, p=path: self.open_recent(p))
         self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
 
     def open_recent(self, path: str) -> None:
@@ -532,22 +580,39 @@ class MainWindow(QMainWindow):
         draft_path(self.draft_slot).unlink(missing_ok=True)
 
     def _offer_draft(self) -> None:
-        """Offer the text a crashed or killed session left in this slot; it moves aside so this session's autosave cannot
-        overwrite it. The drafts of the other slots belong to other running copies, or wait for the next start."""
+        """Offer the text a crashed or killed session left in this slot. It joins the queue of waiting drafts, so this
+        session's autosave cannot overwrite it, and it cannot replace a draft offered before and left unanswered. The
+        drafts of the other slots belong to other running copies, or wait for the next start."""
         try:
-            draft_path(self.draft_slot).replace(previous_draft_path(self.draft_slot))
+            place = next(p for p in itertools.count(1) if not waiting_draft_path(self.draft_slot, p).exists())
+            draft_path(self.draft_slot).replace(waiting_draft_path(self.draft_slot, place))
         except FileNotFoundError:
             pass  # no new one; an offer the user left open last time may still be there
         except OSError as e:
             log.warning("could not keep the previous draft: %s", e)
             return
+        self._offer_waiting_draft()
+
+    def _offer_waiting_draft(self) -> None:
+        """Offer the oldest waiting draft; one that cannot be read or has no text is dropped and the next one offered."""
+        if not os.path.isfile(previous_draft_path(self.draft_slot)):  # none waits: a missing one would read as broken
+            return
         draft = self._read_previous_draft()
         if draft is None:
+            self._next_draft()
             return
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(draft["time"]))
         name = Path(draft["path"]).name if draft["path"] else "an untitled document"
-        self.info.show_message(f"Foretype was closed without saving {name} ({when}). Restore that text?",
-                               {"&Restore": self.restore_draft, "&Discard": self._discard_previous_draft})
+        self._draft_offer = f"Foretype was closed without saving {name} ({when}). Restore that text?"
+        self.info.show_message(self._draft_offer_text(), {"&Restore": self.restore_draft, "&Discard": self._next_draft},
+                               topic="draft")
+
+    def _draft_offer_text(self) -> str:
+        """The offer, and whether restoring would replace text: the window may have some by now."""
+        if self.editor.document().isEmpty():
+            return self._draft_offer
+        undo = QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
+        return f"{self._draft_offer} It replaces the current text ({undo} brings that back)."
 
     def restore_draft(self) -> None:
         draft = self._read_previous_draft()
@@ -563,7 +628,7 @@ class MainWindow(QMainWindow):
         self.editor.document().setModified(True)
         self.file_note.clear()  # it was about the text the draft replaced
         self._update_title()
-        self._discard_previous_draft()
+        self._next_draft()
 
     def _read_previous_draft(self) -> dict | None:
         try:
@@ -574,19 +639,34 @@ class MainWindow(QMainWindow):
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as e:
-            log.warning("ignoring a broken draft: %s", e)
+            log.warning("discarding a broken draft: %s", e)
             return None
         return draft if draft["text"] else None
 
-    def _discard_previous_draft(self) -> None:
-        previous_draft_path(self.draft_slot).unlink(missing_ok=True)
+    def _next_draft(self) -> None:
+        """The offered draft is answered (restored or discarded) or unreadable: it goes, and the next waiting one moves
+        up to its place and is offered."""
+        try:
+            previous_draft_path(self.draft_slot).unlink(missing_ok=True)
+            for place in itertools.count(2):
+                waiting = waiting_draft_path(self.draft_slot, place)
+                if not waiting.exists():
+                    break
+                waiting.replace(waiting_draft_path(self.draft_slot, place - 1))
+        except OSError as e:
+            log.warning("could not move the next draft up: %s", e)
+            return
+        self._offer_waiting_draft()
 
     def _on_contents_changed(self) -> None:
         self._draft_dirty = True
+        if self.info.topic == "draft" and not self.info.isHidden():  # not isVisible: before the window shows too
+            self.info.set_text(self._draft_offer_text())
 
     # ------------------------------------------------------------ model and status
 
     def _on_model_loading(self, what: str) -> None:
+        self.model_name = ""
         self.model_label.setText("Loading model…")
         self.statusBar().showMessage(f"Loading {what}…")
 
@@ -596,10 +676,12 @@ class MainWindow(QMainWindow):
         self.reset_action.setEnabled(chosen is not None)
         if self.service.model_path == chosen:  # the chosen model, not the default standing in for it after a failure
             self.info.dismiss("model")
+        self.model_name = name
         self.model_label.setText(f"Model: {name}")
         self.statusBar().showMessage(f"Loaded {name}", 3000)
 
     def _on_model_failed(self, message: str) -> None:
+        self.model_name = ""
         self.model_label.setText("No model")
         self.statusBar().clearMessage()
         self.info.show_message(message, topic="model")
@@ -716,8 +798,23 @@ class MainWindow(QMainWindow):
         self.bar.setFont(bar_font)
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in SHORTCUTS)
+        rows = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>"
+                       for keys, what in keyboard_shortcuts(self.bar.slots()))
         QMessageBox.information(self, "Keyboard Shortcuts", f"<table>{rows}</table>")
+
+    def show_about(self) -> None:
+        if self.model_name:
+            model = f"Model: {self.model_name} ({self.service.model_path or 'the default model, bundled with Foretype'})"
+        else:
+            model = self.model_label.text()  # loading one, or none
+        QMessageBox.about(
+            self, "About Foretype",
+            f"Foretype {app_version()}: next-word suggestions as you type.\n\n"
+            f"{model}\n"
+            f"Licence: {LICENCE}\n\n"
+            "Everything runs on this computer: nothing you type leaves it. "
+            f"Your personal model and autosaved drafts are kept in {data_dir()}, your settings in {config_dir()}.",
+        )
 
     def _save_settings(self) -> None:
         try:
@@ -728,7 +825,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.maybe_save():
+        self._quitting = True
+        try:
+            saved = self.maybe_save()
+        finally:
+            self._quitting = False
+        if not saved:
             event.ignore()
             return
         if self.learn_dialog is not None:

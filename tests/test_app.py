@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import codecs
 import errno
+import importlib.metadata
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,15 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QS
 
 from foretype.app import window as window_module
 from foretype.app.service import load_predictor
-from foretype.app.settings import Settings, draft_lock_path, draft_path, personal_model_path, previous_draft_path
+from foretype.app.settings import (
+    Settings,
+    config_dir,
+    data_dir,
+    draft_lock_path,
+    draft_path,
+    personal_model_path,
+    previous_draft_path,
+)
 from foretype.app.editor import Editor
 from foretype.app.suggestion_bar import ACCEPT_MODIFIER, ACCEPT_MODIFIER_NAME, SHOW_MODIFIER, SlotButton
 from foretype.app.suggestions import SENT_CHUNK, tail_start, text_before
@@ -666,6 +676,39 @@ def test_help_lists_the_keyboard_shortcuts(make_window, monkeypatch):
         assert key in shown[0]  # the keys that act differently at the start of a line or right after accepting
 
 
+def test_the_shortcuts_list_as_many_alt_keys_as_there_are_suggestion_slots(make_window, monkeypatch):
+    from foretype.app.settings_dialog import SettingsDialog
+
+    window = make_window(settings=Settings(suggestions=3))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    window.show_shortcuts()
+    assert f"<b>{ACCEPT_MODIFIER_NAME}+1 … {ACCEPT_MODIFIER_NAME}+3</b>" in shown[-1]
+    monkeypatch.setattr(SettingsDialog, "exec", lambda dialog: dialog.suggestions.setValue(1) or 1)
+    window.open_settings()
+    window.show_shortcuts()
+    assert f"<b>{ACCEPT_MODIFIER_NAME}+1</b>" in shown[-1]  # one slot: no range
+
+
+def test_about_gives_the_version_model_licence_and_where_the_users_data_stays(make_window, monkeypatch):
+    window = make_window()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    next(a for a in help_menu.actions() if a.text() == "&About Foretype").trigger()
+    licence = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["license"]
+    assert f"Foretype {importlib.metadata.version('foretype')}:" in shown[0]
+    assert "Model: fake (the default model, bundled with Foretype)" in shown[0] and f"Licence: {licence}" in shown[0]
+    assert "nothing you type leaves it" in shown[0] and str(data_dir()) in shown[0] and str(config_dir()) in shown[0]
+
+    def not_installed(name: str):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)  # run from a source checkout
+    window.show_about()
+    assert "Foretype unknown (not installed):" in shown[1]
+
+
 def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make_window, qtbot, monkeypatch):
     gate = threading.Event()
     gate.set()
@@ -821,6 +864,42 @@ def test_a_draft_offer_left_open_is_made_again_next_time(make_window, qtbot):
     assert not previous_draft_path().exists() and second.editor.toPlainText() == ""
 
 
+def test_a_draft_offer_says_once_there_is_text_that_restoring_replaces_it_and_undo_brings_it_back(make_window, qtbot):
+    draft_path().parent.mkdir(parents=True)
+    draft_path().write_text(json.dumps({"text": "lost", "path": "", "time": 0}))
+    window = make_window()
+    assert "replaces" not in window.info.label.text()  # nothing to replace yet
+    type_text(qtbot, window, "typed since")
+    assert window.info.label.text().endswith("Restore that text? It replaces the current text (Ctrl+Z brings that back).")
+    qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
+    assert window.editor.toPlainText() == "lost"
+    qtbot.keyClick(window.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.editor.toPlainText() == "typed since"
+
+
+def test_a_draft_offer_left_unanswered_is_not_replaced_when_the_app_is_killed_again(make_window, qtbot):
+    # each copy ignores the offer of the drafts before, types, and is killed
+    for text in ("first lost", "second lost", "third lost"):
+        assert run_a_copy_that_crashes(text) == 1
+    window = make_window()
+    for text in ("first lost", "second lost", "third lost"):  # offered oldest first, the next once one is answered
+        assert "closed without saving an untitled document" in window.info.label.text()
+        qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
+        assert window.editor.toPlainText() == text
+    assert not window.info.isVisible() and list(data_dir().glob("draft*-previous*.json")) == []
+    window.editor.undo()
+    assert window.editor.toPlainText() == "second lost"
+
+
+def test_a_broken_waiting_draft_gives_its_place_to_the_next(make_window, qtbot):
+    previous_draft_path().parent.mkdir(parents=True)
+    previous_draft_path().write_text("{not json")
+    draft_path().write_text(json.dumps({"text": "lost", "path": "", "time": 0}))
+    window = make_window()
+    qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
+    assert window.editor.toPlainText() == "lost" and not previous_draft_path().exists()
+
+
 def test_saving_through_a_symlink_writes_the_linked_file(make_window, qtbot, tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "real" / "notes.txt").write_text("Original notes.")
@@ -968,6 +1047,30 @@ def test_a_full_disk_leaves_the_saved_file_as_it_was_and_says_why(make_window, t
     assert window.isWindowModified()
 
 
+def test_a_failed_save_offers_save_as_and_on_quitting_says_the_window_stays_open(make_window, qtbot, tmp_path, monkeypatch):
+    (tmp_path / "folder").mkdir()
+    window = make_window()
+    type_text(qtbot, window, "Keep me")
+    assert not window.save_to(tmp_path / "folder")
+    assert "stays open" not in window.info.label.text()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "kept.txt"), window_module.TEXT_FILTER))
+    qtbot.mouseClick(window.info.button("Save As…"), Qt.MouseButton.LeftButton)
+    assert (tmp_path / "kept.txt").read_text() == "Keep me" and not window.isWindowModified()
+
+    type_text(qtbot, window, " and me")
+
+    def full_disk(target, text, mode):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(window_module, "atomic_write_text", full_disk)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Save)  # save on quitting
+    assert not window.close() and window.isVisible()
+    assert window.info.label.text().endswith("unchanged. The window stays open because your text is not saved.")
+    assert window.info.button("Save As…").isVisible()
+    assert not window.save() and "stays open" not in window.info.label.text()  # not quitting this time
+    window.editor.document().setModified(False)  # closing would ask again
+
+
 def test_a_successful_open_new_or_save_takes_down_an_earlier_file_error_only(make_window, tmp_path):
     (tmp_path / "a.txt").write_text("A")
     window = make_window()
@@ -1001,6 +1104,27 @@ def test_open_recent_lists_files_that_exist_and_forgets_one_found_gone(make_wind
     os.remove(kept)
     window.recent_menu.aboutToShow.emit()
     assert window.recent_menu.actions() == [] and not window.recent_menu.isEnabled()
+
+
+def test_open_recent_shows_an_ampersand_in_a_path_and_opens_the_file(make_window, tmp_path):
+    path = tmp_path / "Tom & Jerry" / "a&b.txt"
+    path.parent.mkdir()
+    path.write_text("cartoon")
+    window = make_window(settings=Settings(recent_files=[str(path)]))
+    choice = window.recent_menu.actions()[0]
+    assert choice.iconText() == str(path)  # the text as shown, without the & of Alt keys: was "Tom _Jerry/ab.txt"
+    choice.trigger()
+    assert window.path == path and window.editor.toPlainText() == "cartoon"
+
+
+def test_a_new_file_named_on_the_command_line_joins_the_recent_files_once_saved(make_window, qtbot, tmp_path):
+    path = tmp_path / "new.txt"
+    window = make_window()
+    assert window.open_file(path, missing_ok=True) and window.path == path
+    assert Settings.load().recent_files == []  # a mistyped name, never saved, would stay on the list unseen
+    type_text(qtbot, window, "first words")
+    assert window.save()
+    assert Settings.load().recent_files == [str(path.resolve())]
 
 
 def test_a_broken_model_file_gives_a_message_and_falls_back_to_the_default(qtbot, tmp_path, tiny_model_path):
@@ -1202,6 +1326,19 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     assert window.editor.font().pointSize() == size + 2
     assert [button.font().pointSize() for button in window.bar._buttons] == [size + 2] * 3  # the suggestions grow too
     assert Settings.load().font == window.editor.font().toString()
+
+
+def test_the_edit_menu_selects_all_and_shift_f3_finds_the_previous_match(make_window, qtbot):
+    window = make_window()
+    window.editor.setPlainText("one two one")
+    edit_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
+    next(a for a in edit_menu.actions() if a.text() == "Select &All").trigger()
+    assert window.editor.textCursor().selectedText() == "one two one"
+    window.find_bar.open_bar()
+    qtbot.keyClicks(window.find_bar.field, "one")
+    assert window.editor.textCursor().selectionStart() == 0
+    qtbot.keyClick(window.editor, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)  # back, wrapping to the last
+    assert window.editor.textCursor().selectionStart() == 8
 
 
 def test_text_gets_no_smaller_than_8_points_and_ctrl_0_gives_back_the_normal_size(make_window, qtbot):
