@@ -32,21 +32,23 @@ def _type_key(editor, char: str) -> None:
         QTest.keyClicks(editor, char)
 
 
-def _until(app, done, what: str, timeout_s: float = SHOWN_TIMEOUT_S) -> None:
-    """Process events (sleeping in the event loop, not spinning) until ``done()``."""
-    from PySide6.QtCore import QEventLoop
+def _run_events(app, done, seconds: float) -> bool:
+    """Run the event loop until ``done()`` or for ``seconds``, asleep while no event comes, as the app's own loop is:
+    a loop that polls would hold the interpreter against the prediction thread. True if ``done()``."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    deadline = time.monotonic() + timeout_s
+    timer = QTimer(singleShot=True)  # its timeout is an event: the wait below ends by then
+    timer.start(round(seconds * 1000))
     while not done():
-        if time.monotonic() > deadline:
-            raise ForetypeError(f"gave up waiting for {what} after {timeout_s:.0f} s")
-        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+        if not timer.isActive():
+            return False
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    return True
 
 
-def _idle(app, seconds: float) -> None:
-    """Run the event loop with nothing to do for ``seconds``, as between a person's keys."""
-    deadline = time.monotonic() + seconds
-    _until(app, lambda: time.monotonic() >= deadline, "", timeout_s=seconds + 1)
+def _until(app, done, what: str) -> None:
+    if not _run_events(app, done, SHOWN_TIMEOUT_S):
+        raise ForetypeError(f"gave up waiting for {what} after {SHOWN_TIMEOUT_S:.0f} s")
 
 
 def type_and_time(app, editor, controller, position: int, typed: str, pause_s: float = 0.0) -> tuple[list[float], list[float]]:
@@ -58,7 +60,7 @@ def type_and_time(app, editor, controller, position: int, typed: str, pause_s: f
     _until(app, lambda: controller.up_to_date, "the first suggestions")
     gui, shown = [], []
     for char in typed:
-        _idle(app, pause_s)
+        _run_events(app, lambda: False, pause_s)  # idle, as between a person's keys
         start = time.perf_counter()
         _type_key(editor, char)
         app.processEvents()  # the request goes out on the event loop's next turn
