@@ -19,7 +19,9 @@ ACCEPT_MODIFIER_NAME = "Ctrl" if sys.platform == "darwin" else "Alt"
 # Ctrl+Space brings hidden suggestions back, as in code editors; on macOS the Control key too, as Cmd+Space is Spotlight.
 SHOW_MODIFIER = Qt.KeyboardModifier.MetaModifier if sys.platform == "darwin" else Qt.KeyboardModifier.ControlModifier
 HINT_SCALE = 0.8  # the key hint's size against the word's
-MUTED_ALPHA = 0.45  # the share of a text colour kept in the hints and the ghost text
+# The share of a text colour kept in the hints and the ghost text: black on white gives 4.7:1 (at 0.45, 3.3:1,
+# under the 4.5:1 that WCAG asks of text), and the ghost text still reads as lighter than the text typed.
+MUTED_ALPHA = 0.55
 
 
 def muted(color: QColor) -> QColor:
