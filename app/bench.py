@@ -22,14 +22,20 @@ KEYSTROKES = 300  # typed at each place of each document
 SHOWN_TIMEOUT_S = 10.0
 
 
-def _type_key(editor, char: str) -> None:
-    from PySide6.QtCore import Qt
-    from PySide6.QtTest import QTest
+def _type_key(app, editor, char: str) -> None:
+    """Press and release the key that types ``char``, as the keyboard would (not QtTest: installers leave it out)."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
 
     if char == "\n":
-        QTest.keyClick(editor, Qt.Key.Key_Return)
+        key, char = Qt.Key.Key_Return, "\r"
     else:
-        QTest.keyClicks(editor, char)
+        try:  # Qt's code for a Latin-1 character is its capital's
+            key = Qt.Key(ord(char.upper()))
+        except (ValueError, TypeError):
+            key = Qt.Key.Key_unknown
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        app.sendEvent(editor, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, char))
 
 
 def _run_events(app, done, seconds: float) -> bool:
@@ -62,7 +68,7 @@ def type_and_time(app, editor, controller, position: int, typed: str, pause_s: f
     for char in typed:
         _run_events(app, lambda: False, pause_s)  # idle, as between a person's keys
         start = time.perf_counter()
-        _type_key(editor, char)
+        _type_key(app, editor, char)
         app.processEvents()  # the request goes out on the event loop's next turn
         gui.append((time.perf_counter() - start) * 1000)
         _until(app, lambda: controller.up_to_date, "suggestions")
