@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import sys
 from pathlib import Path
@@ -29,8 +30,28 @@ COMMANDS = {
 }
 
 
+def app_version() -> str:
+    """The installed version; a source checkout that was never installed has none."""
+    try:
+        return importlib.metadata.version("foretype")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+class PrintVersion(argparse.Action):
+    """--version, looked up only when asked: reading the installed package's metadata costs ~35 ms."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"foretype {app_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="foretype", description="Next-word suggestions as you type, from a small language model on your machine.")
+    parser.add_argument("--version", action=PrintVersion)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("app", help="launch the desktop app (the default)")

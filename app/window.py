@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import itertools
 import json
 import logging
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from foretype.model.files import TextFileError, TextFormat, atomic_write_text, decode_text_file
 
 from .editor import Editor
+from .cli import app_version
 from .learn import LearnDialog, new_model_path
 from .service import PredictionService, load_predictor
 from .settings import (
@@ -72,14 +72,6 @@ def keyboard_shortcuts(slots: int) -> list[tuple[str, str]]:
         ('" right after accepting', "closes an open quotation, before the added space"),
         ("Enter right after accepting", "starts a new line in place of the added space"),
     ]
-
-
-def app_version() -> str:
-    """The installed version; a source checkout that was never installed has none."""
-    try:
-        return importlib.metadata.version("foretype")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 SPECIAL = "it is a device, a pipe or a socket, not a file"

@@ -47,6 +47,10 @@ chmod 755 "$home"
 if $SUDO unshare -n true 2>/dev/null; then offline=($SUDO unshare -n env "HOME=$home"); else offline=(env "HOME=$home"); fi
 touch "$out/stamp"; sleep 1
 
+step "foretype --version (the package's metadata is bundled)"
+version=$(grep -m1 "^version" pyproject.toml | cut -d\" -f2)
+[ "$("${offline[@]}" foretype --version)" = "foretype $version" ] || fail "foretype --version does not say $version"
+
 step "foretype suggest (installed command, offline)"
 "${offline[@]}" foretype suggest "Thank you very m" | tee "$out/suggest.txt"   # a word being typed: completed
 [ -s "$out/suggest.txt" ] || fail "foretype suggest printed nothing"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -211,3 +215,21 @@ def test_torchrun_two_process_gloo_smoke(tmp_path, data_dir):
     assert json.loads((run / "config.json").read_text())["world_size"] == 2
     progress = train(data_dir, run, "tiny", {"max_steps": 15, "eval_interval": 5})  # resume with world size 1
     assert progress["step"] == 15
+
+
+def test_version_prints_the_installed_version():
+    result = _cli("--version")
+    assert result.returncode == 0 and result.stdout == f"foretype {importlib.metadata.version('foretype')}\n"
+
+
+def test_no_module_imports_what_the_installers_leave_out():
+    """`bench --app` used QtTest, which the PyInstaller spec excludes: the installed command would have crashed."""
+    root = Path(__file__).parents[1]
+    spec = (root / "packaging" / "foretype.spec").read_text()
+    excluded = set(re.findall(r'"([\w.]+)"', spec.split("excludes = [", 1)[1].split("]", 1)[0]))
+    assert "PySide6.QtTest" in excluded
+    for folder in ("app", "model", "training"):
+        for path in (root / folder).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                assert not any(n == e or n.startswith(e + ".") for n in names for e in excluded), f"{path.name} imports {names}"
