@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QLockFile, Qt, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QLockFile, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPalette, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -112,6 +112,11 @@ def disk_state(path: Path | None) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size) if st else None
+
+
+def undo_key() -> str:
+    """The Undo key as the platform names it: Ctrl+Z, or ⌘Z on macOS."""
+    return QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
 
 
 def waiting_draft_path(slot: int, place: int) -> Path:
@@ -281,6 +286,8 @@ class MainWindow(QMainWindow):
         self.path: Path | None = None
         self.text_format = TextFormat()  # how the open file stored its text: saving keeps its line endings and BOM
         self._disk_state: tuple[int, int, int] | None = None  # the file as this window last read or wrote it
+        self._watcher = QFileSystemWatcher(self)  # says when another program or window writes the open file
+        self._watcher.fileChanged.connect(self._on_file_changed)
         self._draft_dirty = False
         self._draft_lock, self.draft_slot = lock_draft_slot()
         self._draft_offer = ""  # the offer to restore a draft while it shows, without the note on replacing text
@@ -418,29 +425,84 @@ class MainWindow(QMainWindow):
         A file that is not UTF-8 opens as modified: saving it writes UTF-8, so its bytes change only if the user saves.
         """
         path = Path(path)
-        exists = True
+        read = self._read_file(path, missing_ok)
+        if read is None:
+            return False
+        text, text_format = read
+        self._set_document(text, path, text_format)
+        self._note_encoding(path, text_format)
+        if path.exists():
+            self._remember(path)
+        return True
+
+    def _read_file(self, path: Path, missing_ok: bool = False) -> tuple[str, TextFormat] | None:
+        """The file's text and how it stores it, or None once the info bar says why it cannot be opened. With
+        ``missing_ok`` a file that does not exist is an empty one."""
         try:
             if is_special(path):  # reading /dev/zero or a pipe would never end
                 self.info.show_message(f"Could not open {path}: {SPECIAL}", topic="file")
-                return False
+                return None
             data = path.read_bytes()
         except FileNotFoundError if missing_ok else ():
-            data, exists = b"", False
+            data = b""
         except OSError as e:
             self.info.show_message(f"Could not open {path}: {error_text(e)}", topic="file")
-            return False
+            return None
         try:
-            text, text_format = decode_text_file(data)
+            return decode_text_file(data)
         except TextFileError as e:
             self.info.show_message(f"Could not open {path}: {e}", topic="file")
-            return False
-        self._set_document(text, path, text_format)
+            return None
+
+    def _note_encoding(self, path: Path, text_format: TextFormat) -> None:
+        """A file that is not UTF-8 reads as modified: saving writes UTF-8, so its bytes change only if the user saves."""
         if text_format.encoding != "UTF-8":
             self.editor.document().setModified(True)
             self.file_note.setText(f"Read {path.name} as {text_format.encoding}; it will be saved as UTF-8.")
-        if exists:
-            self._remember(path)
-        return True
+
+    def reload(self) -> None:
+        """Read the open file again after another program or window wrote it; Ctrl+Z brings back the text it replaces."""
+        read = self._read_file(self.path)
+        if read is None:
+            return
+        text, text_format = read
+        position = self.editor.textCursor().position()
+        self._replace_text(text)
+        cursor = self.editor.textCursor()
+        cursor.setPosition(min(position, self.editor.document().characterCount() - 1))  # where the user was, if still there
+        self.editor.setTextCursor(cursor)
+        self.text_format = text_format
+        self._disk_state = disk_state(self.path)
+        self.editor.document().setModified(False)
+        self._note_encoding(self.path, text_format)
+        self._update_title()
+
+    def _replace_text(self, text: str) -> None:
+        """All of the text replaced by one edit, not setPlainText: the text before stays a Ctrl+Z away."""
+        cursor = QTextCursor(self.editor.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        self.editor.setTextCursor(cursor)  # at the end
+
+    def _follow_file(self) -> None:
+        """Watch the open file, anew after each change: a save that writes a new file and renames it over the old one
+        (ours, and most programs') leaves the watcher on the old file."""
+        if self._watcher.files():
+            self._watcher.removePaths(self._watcher.files())
+        if self.path is not None and self.path.exists():
+            self._watcher.addPath(str(self.path))
+
+    def _on_file_changed(self) -> None:
+        self._follow_file()
+        if self.path is None or disk_state(self.path.resolve()) == self._disk_state:
+            return  # our own save
+        if not self.path.exists():
+            self.info.show_message(f"{self.path.name} was deleted or moved on disk. Saving writes it again.", topic="file")
+            return
+        modified = self.editor.document().isModified()
+        lost = f" Reloading replaces your unsaved changes ({undo_key()} brings them back)." if modified else ""
+        self.info.show_message(f"{self.path.name} was changed on disk by another program or another Foretype window.{lost}",
+                               {"&Reload": self.reload, "&Keep Mine": None}, topic="file")
 
     def save(self) -> bool:
         return self.save_to(self.path) if self.path else self.save_as()
@@ -478,6 +540,7 @@ class MainWindow(QMainWindow):
             return False
         self.path = path
         self._disk_state = disk_state(target)
+        self._follow_file()
         self.editor.document().setModified(False)
         self._update_title()  # Save As of an unmodified document changes the name, not the modified flag
         self._clear_file_messages()
@@ -518,6 +581,7 @@ class MainWindow(QMainWindow):
         self.editor.setPlainText(text)
         self.path = path
         self._disk_state = disk_state(path)
+        self._follow_file()
         self.text_format = text_format
         self.editor.document().setModified(False)
         self._discard_draft()
@@ -603,20 +667,17 @@ class MainWindow(QMainWindow):
         """The offer, and whether restoring would replace text: the window may have some by now."""
         if self.editor.document().isEmpty():
             return self._draft_offer
-        undo = QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
-        return f"{self._draft_offer} It replaces the current text ({undo} brings that back)."
+        return f"{self._draft_offer} It replaces the current text ({undo_key()} brings that back)."
 
     def restore_draft(self) -> None:
         draft = self._read_previous_draft()
         if draft is None:
             return
-        cursor = QTextCursor(self.editor.document())  # not setPlainText: what was typed since start-up stays undoable
-        cursor.select(QTextCursor.SelectionType.Document)
-        cursor.insertText(draft["text"])
-        self.editor.setTextCursor(cursor)  # at the end, where the user was most likely writing
+        self._replace_text(draft["text"])  # the cursor at the end, where the user was most likely writing
         self.path = Path(draft["path"]) if draft["path"] else None
         self.text_format = draft["format"]
         self._disk_state = draft["disk"]
+        self._follow_file()
         self.editor.document().setModified(True)
         self.file_note.clear()  # it was about the text the draft replaced
         self._update_title()

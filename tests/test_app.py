@@ -778,6 +778,32 @@ def test_saving_over_a_file_changed_on_disk_since_asks_first(make_window, qtbot,
     assert window.save() and len(asked) == 2  # its own last save is no change on disk
 
 
+def test_a_file_changed_on_disk_is_offered_to_reload_and_reloading_is_undoable(make_window, qtbot, tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_text("one\n", encoding="utf-8")
+    window = make_window()
+    assert window.open_file(path)
+    add_lines(window, "mine\n")
+    assert window.save()  # our own save is no change on disk
+    atomic_write(path, lambda f: f.write(b"one\nmine\ntheirs\n"))  # as most programs save: a new file renamed over
+    qtbot.waitUntil(lambda: window.info.isVisible() and "note.txt was changed on disk" in window.info.label.text())
+    assert "unsaved" not in window.info.label.text()
+    qtbot.mouseClick(window.info.button("Reload"), Qt.MouseButton.LeftButton)
+    assert window.editor.toPlainText() == "one\nmine\ntheirs\n" and not window.isWindowModified()
+    window.editor.undo()
+    assert window.editor.toPlainText() == "one\nmine\n" and window.isWindowModified()
+    window.editor.redo()
+
+    add_lines(window, "unsaved\n")
+    path.write_text("rewritten in place\n", encoding="utf-8")  # the same file written again: still watched
+    qtbot.waitUntil(lambda: window.info.isVisible() and "unsaved changes" in window.info.label.text())
+    qtbot.mouseClick(window.info.button("Keep Mine"), Qt.MouseButton.LeftButton)
+    assert window.editor.toPlainText().endswith("unsaved\n") and window.isWindowModified()
+    path.unlink()
+    qtbot.waitUntil(lambda: window.info.isVisible() and "was deleted or moved" in window.info.label.text())
+    window.editor.document().setModified(False)  # closing would ask to save
+
+
 def test_a_restored_draft_is_checked_against_the_file_as_it_was_read(make_window, qtbot, tmp_path, monkeypatch):
     path = tmp_path / "note.txt"
     path.write_text("one\n", encoding="utf-8")
