@@ -569,8 +569,12 @@ class MainWindow(QMainWindow):
         """Ask about unsaved changes; False if the user cancels."""
         if not self.editor.document().isModified():
             return True
+        question = f"Save the changes to {self._display_name()}?"
+        if not self.editor.document().isUndoAvailable() and self.text_format.encoding != "UTF-8":  # modified by reading only
+            question = (f"{self._display_name()} was read as {self.text_format.encoding} and you have not changed it. "
+                        "Save it as UTF-8? (Discard leaves the file as it is.)")
         answer = QMessageBox.warning(
-            self, "Unsaved changes", f"Save the changes to {self._display_name()}?",
+            self, "Unsaved changes", question,
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Save:

@@ -970,7 +970,7 @@ def test_save_as_renames_the_window_and_adds_txt_to_a_bare_name(make_window, qtb
     assert window.save_as() and (tmp_path / "notes.v2.txt").exists()
 
 
-def test_a_windows_1252_file_opens_as_modified_and_saves_as_utf8_only_when_saved(make_window, tmp_path):
+def test_a_windows_1252_file_opens_as_modified_and_saves_as_utf8_only_when_saved(make_window, tmp_path, monkeypatch):
     path = tmp_path / "menu.txt"
     path.write_bytes(b"caf\xe9 cr\xe8me \x93br\xfbl\xe9e\x94\r\n")
     window = make_window()
@@ -981,6 +981,15 @@ def test_a_windows_1252_file_opens_as_modified_and_saves_as_utf8_only_when_saved
     assert window.file_note.isVisible() and not window.info.isVisible()
     assert window.isWindowModified() and window.windowTitle() == "menu.txt[*] — Foretype"
     assert path.read_bytes() == b"caf\xe9 cr\xe8me \x93br\xfbl\xe9e\x94\r\n"  # nothing written before Save
+    asked = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Cancel)
+    assert not window.maybe_save()  # "Save the changes?" read as if the user had made some
+    assert asked == ["menu.txt was read as Windows-1252 and you have not changed it. Save it as UTF-8? "
+                     "(Discard leaves the file as it is.)"]
+    add_lines(window, "tart\n")
+    assert not window.maybe_save() and asked[1] == "Save the changes to menu.txt?"
+    window.editor.undo()
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
     assert window.save()
     assert path.read_text(encoding="utf-8") == "café crème “brûlée”\n"
     assert not window.isWindowModified() and window.file_note.text() == ""
