@@ -225,6 +225,13 @@ class RecencyCache(WordCounts):
 
     # ------------------------------------------------------------ the cursor's context
 
+    def loop_word(self) -> str | None:
+        """The word that would make the last two words repeat at once: "as soon as" -> "soon" ("as soon as soon")."""
+        last = [CLEAN.fullmatch(s) for s in itertools.islice(reversed(self._segments), 3)]
+        if len(last) == 3 and all(last) and last[0][1] == last[2][1]:
+            return last[1][1]
+        return None
+
     def previous_word(self) -> str | None:
         """The word that ends the counted text, if nothing (punctuation, a newline) follows it; or, at a
         line's start, the previous line's last word and punctuation, ended with LINE_BREAK ("regards,\t")."""

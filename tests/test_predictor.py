@@ -156,6 +156,15 @@ def test_apostrophes_and_hyphens_inside_words(predictor):
         assert suggestions and all(s.word.startswith(prefix) and WHOLE_WORD.match(s.word) for s in suggestions)
 
 
+def test_a_word_that_would_repeat_the_last_two_at_once_is_not_offered(predictor, monkeypatch):
+    # "as soon as s" offered "soon" first: the model likes the loop, and the cache counted "soon"
+    monkeypatch.setattr(predictor, "_search", lambda spell, typed, k: {"soon": -1.0, "some": -2.0})
+    predictor.set_text("We will leave as soon as s")
+    assert [s.word for s in predictor.suggest(3)] == ["some"]
+    predictor.set_text("We will leave soon and as s")
+    assert [s.word for s in predictor.suggest(3)] == ["soon", "some"]
+
+
 def test_the_word_as_typed_is_not_offered_but_keeps_far_less_likely_words_out(predictor):
     predictor.set_text("I like the bo")
     word = predictor.suggest(3)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -86,6 +87,15 @@ def test_a_lexicon_mixes_in_only_its_most_frequent_matching_words():
     total = sum(range(1, 81)) + 1
     assert math.isclose(math.exp(mixed[names[-1]]), lexicon.word_weight * 80 / total)
     assert lexicon.mix({}, "An", previous=None).keys() == {"Anna"}
+
+
+@pytest.mark.parametrize("words, loop", [("leave as soon as", "soon"), ("more and more and", "more"), ("as soon, as", None),
+                                         ("we can as soon as we", None), ("soon", None)])
+def test_the_word_that_would_repeat_the_last_two_at_once(words, loop):
+    cache = RecencyCache()
+    document = segments(words.split())
+    cache.update(document, len(document))
+    assert cache.loop_word() == loop
 
 
 def test_the_phrase_being_written_is_not_offered_again():
