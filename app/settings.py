@@ -95,8 +95,9 @@ class Settings:
     def save(self, path: Path | None = None) -> None:
         """Write this copy's changes into the file as it is now; other fields keep what the file says.
 
-        The recent files this copy opened go first, then the file's list; those it took off stay off. The list
-        here becomes the merged one, for the menu. The other fields here stay as this copy uses them.
+        The recent files this copy opened go first, then the file's list (this copy's where the file has none);
+        those it took off stay off. The list here becomes the merged one, for the menu. The other fields here stay
+        as this copy uses them.
         """
         path = path or settings_path()
         on_disk = _read_valid_values(path)
@@ -104,17 +105,18 @@ class Settings:
         for name, saved in self._saved.items():
             if getattr(self, name) == saved and name in on_disk:
                 values[name] = on_disk[name]  # unchanged here: another copy may have changed it
-        if self._opened_files or self._removed_files:
-            values["recent_files"] = self._merged_recent_files(on_disk.get("recent_files", []))
-        elif "recent_files" in on_disk:
-            values["recent_files"] = on_disk["recent_files"]
+        values["recent_files"] = self._merged_recent_files(on_disk.get("recent_files", self.recent_files))
         atomic_write_text(path, json.dumps(values, indent=2) + "\n")
         self.recent_files = values["recent_files"]
         self._mark_saved()
 
-    def _merged_recent_files(self, on_disk: list[str]) -> list[str]:
-        """Opened here (newest first), then the file's list, then the rest of this copy's: once each, capped."""
-        candidates = self._opened_files + on_disk + self.recent_files
+    def _merged_recent_files(self, listed: list[str]) -> list[str]:
+        """Opened here (newest first), then ``listed``, less those taken off here: once each, capped.
+
+        Only the file's list, not this copy's, speaks for the files this copy did not touch: this copy's may still
+        hold a file another copy has taken off since.
+        """
+        candidates = self._opened_files + listed
         return list(dict.fromkeys(p for p in candidates if p not in self._removed_files))[:MAX_RECENT_FILES]
 
     def model_path(self, override: str | None = None) -> Path | None:

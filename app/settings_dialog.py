@@ -28,6 +28,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, font: QFont, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")  # Qt adds " — Foretype"
+        self.initial_font = QFont(font)  # the editor's, which may differ from settings.font (empty: the system font)
         self.font_value = QFont(font)
 
         self.suggestions = QSpinBox(self, minimum=1, maximum=5, value=settings.suggestions)
@@ -74,7 +75,8 @@ class SettingsDialog(QDialog):
         settings.auto_space = self.auto_space.isChecked()
         settings.model = self.model.currentData()
         settings.model_file = self.model_file.text().strip()
-        settings.font = self.font_value.toString()
+        if self.font_value != self.initial_font:  # else an OK would pin the editor's font, undoing another copy's zoom
+            settings.font = self.font_value.toString()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model file", self.model_file.text(), "Foretype models (*.pt);;All files (*)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton
+from PySide6.QtWidgets import QCheckBox, QFontDialog, QLabel, QPushButton
 
 from foretype.app.settings import MAX_RECENT_FILES, Settings
 from foretype.app.settings_dialog import SettingsDialog
@@ -46,6 +46,17 @@ def test_recent_files_of_two_copies_are_merged_newest_first_without_those_taken_
     assert copy_b.recent_files == ["d", "c", "b"]  # its Recent menu shows the other copy's file too
 
 
+def test_a_recent_file_another_copy_took_off_stays_off_when_this_copy_opens_one(tmp_path):
+    path = tmp_path / "settings.json"
+    Settings(recent_files=["/x", "/y", "/z"]).save(path)
+    copy_a, copy_b = Settings.load(path), Settings.load(path)
+    copy_a.remove_recent_file("/x")
+    copy_a.save(path)
+    copy_b.add_recent_file("/new")  # its own list still holds "/x"
+    copy_b.save(path)
+    assert Settings.load(path).recent_files == ["/new", "/y", "/z"]
+
+
 def test_merged_recent_files_are_capped(tmp_path):
     path = tmp_path / "settings.json"
     copy_a, copy_b = Settings.load(path), Settings.load(path)
@@ -68,3 +79,25 @@ def test_settings_dialog_is_titled_settings_and_each_field_has_its_own_alt_key(q
     assert any(text.replace("&", "") == "Browse…" for text in keyed)
     letters = [text[text.index("&") + 1].lower() for text in keyed]
     assert len(set(letters)) == len(letters)
+
+
+def test_settings_ok_keeps_another_copys_zoom_unless_a_font_is_chosen(qtbot, tmp_path, monkeypatch):
+    # copy B zoomed; copy A, showing the system font (settings.font ""), changed only the ghost text in Settings
+    path = tmp_path / "settings.json"
+    Settings().save(path)
+    copy_a, copy_b = Settings.load(path), Settings.load(path)
+    zoomed = QFont("Sans Serif", 15).toString()
+    copy_b.font = zoomed
+    copy_b.save(path)
+    dialog = SettingsDialog(copy_a, QFont("Sans Serif", 12))
+    qtbot.addWidget(dialog)
+    dialog.ghost_text.setChecked(False)
+    dialog.apply_to(copy_a)
+    copy_a.save(path)
+    saved = Settings.load(path)
+    assert (saved.font, saved.ghost_text) == (zoomed, False)
+    chosen = QFont("Serif", 14)
+    monkeypatch.setattr(QFontDialog, "getFont", lambda initial, parent: (True, chosen))
+    dialog.font_button.click()
+    dialog.apply_to(copy_a)
+    assert copy_a.font == chosen.toString()
