@@ -546,6 +546,11 @@ class LearnDialog(QDialog):
             self.discard_new_model()
         self.pages.setCurrentIndex(0)
 
+    def end(self) -> None:
+        """Stop and hide, shown or not: for Forget My Data and quitting."""
+        self.stop()
+        self.hide()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop()
         event.accept()

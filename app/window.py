@@ -57,6 +57,7 @@ MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT = 480, 240
 MIN_TEXT_SIZE, MAX_TEXT_SIZE = 8, 48  # points; smaller, the key hints in the suggestion bar cannot be read
 ICON = Path(__file__).parent / "assets" / "foretype.png"
 LICENCE = "MIT"  # as pyproject.toml says
+DRAFT_PREVIEW = 60  # characters of a crash draft's text its offer shows: two drafts of one minute look alike
 
 
 def keyboard_shortcuts(slots: int) -> list[tuple[str, str]]:
@@ -286,11 +287,14 @@ class MainWindow(QMainWindow):
         self.path: Path | None = None
         self.text_format = TextFormat()  # how the open file stored its text: saving keeps its line endings and BOM
         self._disk_state: tuple[int, int, int] | None = None  # the file as this window last read or wrote it
+        self._told_state: tuple[int, int, int] | None = None  # the file as the user was last told it changed
         self._watcher = QFileSystemWatcher(self)  # says when another program or window writes the open file
         self._watcher.fileChanged.connect(self._on_file_changed)
+        self._watcher.directoryChanged.connect(self._on_file_changed)  # a file moved away and written again
         self._draft_dirty = False
         self._draft_lock, self.draft_slot = lock_draft_slot()
         self._draft_offer = ""  # the offer to restore a draft while it shows, without the note on replacing text
+        self._draft_offer_path: Path | None = None  # the file of the draft offered
         self._quitting = False  # while closing asks to save: a failed save says why the window stays open
         self.learn_dialog: LearnDialog | None = None
 
@@ -428,16 +432,18 @@ class MainWindow(QMainWindow):
         read = self._read_file(path, missing_ok)
         if read is None:
             return False
-        text, text_format = read
-        self._set_document(text, path, text_format)
+        text, text_format, state = read
+        self._set_document(text, path, text_format, state)
         self._note_encoding(path, text_format)
         if path.exists():
             self._remember(path)
         return True
 
-    def _read_file(self, path: Path, missing_ok: bool = False) -> tuple[str, TextFormat] | None:
-        """The file's text and how it stores it, or None once the info bar says why it cannot be opened. With
-        ``missing_ok`` a file that does not exist is an empty one."""
+    def _read_file(self, path: Path, missing_ok: bool = False) -> tuple[str, TextFormat, tuple[int, int, int] | None] | None:
+        """The file's text, how it stores it and its disk state, or None once the info bar says why it cannot be opened.
+        With ``missing_ok`` a file that does not exist is an empty one. The state is taken before reading: a write
+        in between then reads as a change, never as seen."""
+        state = disk_state(path)
         try:
             if is_special(path):  # reading /dev/zero or a pipe would never end
                 self.info.show_message(f"Could not open {path}: {SPECIAL}", topic="file")
@@ -449,7 +455,7 @@ class MainWindow(QMainWindow):
             self.info.show_message(f"Could not open {path}: {error_text(e)}", topic="file")
             return None
         try:
-            return decode_text_file(data)
+            return *decode_text_file(data), state
         except TextFileError as e:
             self.info.show_message(f"Could not open {path}: {e}", topic="file")
             return None
@@ -465,14 +471,14 @@ class MainWindow(QMainWindow):
         read = self._read_file(self.path)
         if read is None:
             return
-        text, text_format = read
+        text, text_format, state = read
         position = self.editor.textCursor().position()
         self._replace_text(text)
         cursor = self.editor.textCursor()
         cursor.setPosition(min(position, self.editor.document().characterCount() - 1))  # where the user was, if still there
         self.editor.setTextCursor(cursor)
         self.text_format = text_format
-        self._disk_state = disk_state(self.path)
+        self._known_on_disk(state)
         self.editor.document().setModified(False)
         self._note_encoding(self.path, text_format)
         self._update_title()
@@ -484,25 +490,41 @@ class MainWindow(QMainWindow):
         cursor.insertText(text)
         self.editor.setTextCursor(cursor)  # at the end
 
+    def _known_on_disk(self, state: tuple[int, int, int] | None) -> None:
+        """The open file is as this window last read or wrote it: a change from here on is another's."""
+        self._disk_state = self._told_state = state
+        self._follow_file()
+
     def _follow_file(self) -> None:
-        """Watch the open file, anew after each change: a save that writes a new file and renames it over the old one
-        (ours, and most programs') leaves the watcher on the old file."""
-        if self._watcher.files():
-            self._watcher.removePaths(self._watcher.files())
-        if self.path is not None and self.path.exists():
-            self._watcher.addPath(str(self.path))
+        """Watch the open file and its folder, anew after each change: a save that writes a new file and renames it
+        over the old one (ours, and most programs') leaves the watcher on the old file, and a file moved away and
+        written again is seen only in its folder."""
+        watched = self._watcher.files() + self._watcher.directories()
+        if watched:
+            self._watcher.removePaths(watched)
+        if self.path is not None:
+            self._watcher.addPaths([str(p) for p in (self.path, self.path.parent) if p.exists()])
 
     def _on_file_changed(self) -> None:
         self._follow_file()
-        if self.path is None or disk_state(self.path.resolve()) == self._disk_state:
-            return  # our own save
-        if not self.path.exists():
-            self.info.show_message(f"{self.path.name} was deleted or moved on disk. Saving writes it again.", topic="file")
+        state = disk_state(self.path.resolve()) if self.path else None
+        if self.path is None or state in (self._disk_state, self._told_state):
+            return  # our own save, another file of the folder, or a change the user was told of
+        self._told_state = state
+        if state is None:
+            self.info.show_message(f"{self.path.name} was deleted or moved on disk. Saving writes it again.",
+                                   {"&Close": self._offer_waiting_draft}, topic="file")
             return
         modified = self.editor.document().isModified()
         lost = f" Reloading replaces your unsaved changes ({undo_key()} brings them back)." if modified else ""
         self.info.show_message(f"{self.path.name} was changed on disk by another program or another Foretype window.{lost}",
-                               {"&Reload": self.reload, "&Keep Mine": None}, topic="file")
+                               {"&Reload": self._reload_then_offer_draft, "&Keep Mine": self._offer_waiting_draft},
+                               topic="file")
+
+    def _reload_then_offer_draft(self) -> None:
+        """The bar holds one message: a draft offer it covered comes back once the user has answered."""
+        self.reload()
+        self._offer_waiting_draft()
 
     def save(self) -> bool:
         return self.save_to(self.path) if self.path else self.save_as()
@@ -525,7 +547,8 @@ class MainWindow(QMainWindow):
         """Write the text as UTF-8 with the file's line endings and BOM; on failure the file on disk, the modified flag
         and the draft stay as they were."""
         target = path.resolve()  # through a symlink, not over it
-        if path == self.path and disk_state(target) != self._disk_state and not self._replace_changes_on_disk(path):
+        on_disk = disk_state(target)  # None: deleted, nothing of another's to lose
+        if path == self.path and on_disk not in (None, self._disk_state) and not self._replace_changes_on_disk(path):
             return False
         try:
             if is_special(target):  # the temporary file would be renamed over it: /dev/full became a regular file
@@ -539,8 +562,7 @@ class MainWindow(QMainWindow):
             self._show_save_error(f"Could not save {path}: {save_error_text(target, e)}{unchanged}")
             return False
         self.path = path
-        self._disk_state = disk_state(target)
-        self._follow_file()
+        self._known_on_disk(disk_state(target))
         self.editor.document().setModified(False)
         self._update_title()  # Save As of an unmodified document changes the name, not the modified flag
         self._clear_file_messages()
@@ -581,11 +603,11 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    def _set_document(self, text: str, path: Path | None, text_format: TextFormat) -> None:
+    def _set_document(self, text: str, path: Path | None, text_format: TextFormat,
+                      state: tuple[int, int, int] | None = None) -> None:
         self.editor.setPlainText(text)
         self.path = path
-        self._disk_state = disk_state(path)
-        self._follow_file()
+        self._known_on_disk(state)
         self.text_format = text_format
         self.editor.document().setModified(False)
         self._discard_draft()
@@ -654,40 +676,67 @@ class MainWindow(QMainWindow):
         self._offer_waiting_draft()
 
     def _offer_waiting_draft(self) -> None:
-        """Offer the oldest waiting draft; one that cannot be read or has no text is dropped and the next one offered."""
+        """Offer the oldest waiting draft; one that is broken or has no text is dropped and the next one offered. One
+        that cannot be read now (a disk error) stays for the next start."""
         if not os.path.isfile(previous_draft_path(self.draft_slot)):  # none waits: a missing one would read as broken
             return
-        draft = self._read_previous_draft()
+        try:
+            draft = self._read_previous_draft()
+        except OSError as e:
+            log.warning("could not read the draft: %s", e)
+            return
         if draft is None:
             self._next_draft()
             return
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(draft["time"]))
         name = Path(draft["path"]).name if draft["path"] else "an untitled document"
-        self._draft_offer = f"Foretype was closed without saving {name} ({when}). Restore that text?"
+        start = " ".join(draft["text"].split())
+        start = start if len(start) <= DRAFT_PREVIEW else start[:DRAFT_PREVIEW].rsplit(" ", 1)[0] + "…"
+        waiting = sum(1 for _ in itertools.takewhile(lambda p: waiting_draft_path(self.draft_slot, p).exists(), itertools.count(1)))
+        count = f" (1 of {waiting})" if waiting > 1 else ""
+        self._draft_offer = f"Foretype was closed without saving {name} ({when}): “{start}”. Restore that text?{count}"
+        self._draft_offer_path = Path(draft["path"]) if draft["path"] else None
         self.info.show_message(self._draft_offer_text(), {"&Restore": self.restore_draft, "&Discard": self._next_draft},
                                topic="draft")
 
     def _draft_offer_text(self) -> str:
-        """The offer, and whether restoring would replace text: the window may have some by now."""
+        """The offer, and what restoring does to the text the window has by now."""
         if self.editor.document().isEmpty():
             return self._draft_offer
-        return f"{self._draft_offer} It replaces the current text ({undo_key()} brings that back)."
+        if self._draft_offer_path == self.path:
+            return f"{self._draft_offer} It replaces the current text ({undo_key()} brings that back)."
+        return f"{self._draft_offer} It replaces the document open now, as opening a file does."
 
     def restore_draft(self) -> None:
-        draft = self._read_previous_draft()
+        """Restore the oldest waiting draft. Over the same document it is one undoable edit; over another it asks to
+        save first, as opening a file does: undone, the other's text would be saved under the draft's file name."""
+        try:
+            draft = self._read_previous_draft()
+        except OSError as e:
+            self.info.show_message(f"Could not read the draft: {error_text(e)}", topic="draft")
+            return
         if draft is None:
             return
-        self._replace_text(draft["text"])  # the cursor at the end, where the user was most likely writing
-        self.path = Path(draft["path"]) if draft["path"] else None
+        path = Path(draft["path"]) if draft["path"] else None
+        if path == self.path:
+            self._replace_text(draft["text"])  # the cursor at the end, where the user was most likely writing
+        elif self.maybe_save():
+            self.editor.setPlainText(draft["text"])
+            self.editor.moveCursor(QTextCursor.MoveOperation.End)
+        else:
+            self._offer_waiting_draft()  # cancelled: the offer stays
+            return
+        self.path = path
         self.text_format = draft["format"]
-        self._disk_state = draft["disk"]
-        self._follow_file()
+        self._known_on_disk(draft["disk"])
         self.editor.document().setModified(True)
         self.file_note.clear()  # it was about the text the draft replaced
         self._update_title()
         self._next_draft()
 
     def _read_previous_draft(self) -> dict | None:
+        """The oldest waiting draft; None where there is none, or it is broken or empty (to be dropped). A disk
+        error raises OSError: the draft may be fine."""
         try:
             draft = json.loads(previous_draft_path(self.draft_slot).read_text(encoding="utf-8"))
             draft = {"text": str(draft["text"]), "path": str(draft["path"]), "time": float(draft["time"]),
@@ -695,7 +744,7 @@ class MainWindow(QMainWindow):
                      "disk": tuple(draft["disk"]) if draft.get("disk") else None}
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError) as e:
             log.warning("discarding a broken draft: %s", e)
             return None
         return draft if draft["text"] else None
@@ -819,8 +868,8 @@ class MainWindow(QMainWindow):
         if answer != QMessageBox.StandardButton.Yes:
             return
         if self.learn_dialog is not None:
-            self.learn_dialog.stop()  # a run in progress would write a new model from the user's text
-            self.learn_dialog.hide()
+            self.learn_dialog.end()  # a run in progress would write a new model from the user's text
+        had_model = personal_model_path().exists() or new_model_path().exists()
         failed = []
         for path in (personal_model_path(), new_model_path()):
             try:
@@ -831,7 +880,8 @@ class MainWindow(QMainWindow):
         if failed:
             self.info.show_message("Could not delete " + "; ".join(failed))
         else:  # a box, not the status bar: the model's "Loaded" message replaced that at once
-            QMessageBox.information(self, "Forget my data", "Your personal model was deleted.")
+            done = "Your personal model was deleted." if had_model else "Learning from your writing was stopped; nothing was kept."
+            QMessageBox.information(self, "Forget my data", done)
 
     def zoom(self, steps: int) -> None:
         self._set_text_size(min(MAX_TEXT_SIZE, max(MIN_TEXT_SIZE, self.editor.font().pointSize() + steps)))
@@ -891,8 +941,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self.learn_dialog is not None:
-            self.learn_dialog.stop()  # a trainer is not left running without its window
-            self.learn_dialog.hide()
+            self.learn_dialog.end()  # a trainer is not left running without its window
         self._autosave_timer.stop()
         self._discard_draft()
         self._draft_lock.unlock()  # the slot is free for the next copy

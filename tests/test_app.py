@@ -804,6 +804,27 @@ def test_a_file_changed_on_disk_is_offered_to_reload_and_reloading_is_undoable(m
     window.editor.document().setModified(False)  # closing would ask to save
 
 
+def test_a_file_moved_away_and_written_again_is_still_followed_and_saving_a_deleted_one_asks_nothing(
+        make_window, qtbot, tmp_path, monkeypatch):
+    path = tmp_path / "note.txt"
+    path.write_text("one\n")
+    draft_path().parent.mkdir(parents=True)
+    draft_path().write_text(json.dumps({"text": "lost", "path": "", "time": 0}))
+    window = make_window()
+    assert window.open_file(path)
+    path.rename(tmp_path / "note.txt~")  # as editors that keep a backup save: move away, then write anew
+    qtbot.waitUntil(lambda: "was deleted or moved" in window.info.label.text())
+    path.write_text("one\nand theirs\n")
+    qtbot.waitUntil(lambda: "note.txt was changed on disk" in window.info.label.text())
+    qtbot.mouseClick(window.info.button("Keep Mine"), Qt.MouseButton.LeftButton)
+    assert "closed without saving" in window.info.label.text()  # the draft offer the bar covered comes back
+    path.unlink()
+    qtbot.waitUntil(lambda: "was deleted or moved" in window.info.label.text())
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: pytest.fail("asked about a file that is gone"))
+    add_lines(window, "two\n")
+    assert window.save() and path.read_text() == "one\ntwo\n"
+
+
 def test_a_restored_draft_is_checked_against_the_file_as_it_was_read(make_window, qtbot, tmp_path, monkeypatch):
     path = tmp_path / "note.txt"
     path.write_text("one\n", encoding="utf-8")
@@ -915,6 +936,43 @@ def test_a_draft_offer_left_unanswered_is_not_replaced_when_the_app_is_killed_ag
     assert not window.info.isVisible() and list(data_dir().glob("draft*-previous*.json")) == []
     window.editor.undo()
     assert window.editor.toPlainText() == "second lost"
+
+
+def test_a_draft_of_another_file_replaces_the_document_as_opening_does_never_undoably(make_window, qtbot, tmp_path, monkeypatch):
+    # undoing such a restore gave back g's text under f's name: Ctrl+S then wrote it into f.txt
+    f, g = tmp_path / "f.txt", tmp_path / "g.txt"
+    f.write_text("f as saved\n")
+    g.write_text("g as saved\n")
+    draft_path().parent.mkdir(parents=True)
+    draft_path().write_text(json.dumps({"text": "f as typed\n", "path": str(f), "time": 0, "disk": window_module.disk_state(f)}))
+    window = make_window()
+    assert window.open_file(g)
+    assert window.info.label.text().endswith("It replaces the document open now, as opening a file does.")
+    add_lines(window, "more of g\n")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Cancel)
+    qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
+    assert asked == ["Save the changes to g.txt?"] and window.path == g and window.info.isVisible()  # cancelled: offered still
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    qtbot.mouseClick(window.info.button("Restore"), Qt.MouseButton.LeftButton)
+    assert window.path == f and window.editor.toPlainText() == "f as typed\n" and window.isWindowModified()
+    assert not window.editor.document().isUndoAvailable()
+    assert window.save() and f.read_text() == "f as typed\n" and g.read_text() == "g as saved\n"
+
+
+def test_waiting_drafts_are_told_apart_and_one_unreadable_now_is_kept(make_window, qtbot):
+    for text in ("Dear Anna, the garden is lovely this year and the roses are out", "second"):
+        assert run_a_copy_that_crashes(text) == 1
+    window = make_window()
+    assert "“Dear Anna, the garden is lovely this year and the roses are…”. Restore that text? (1 of 2)" in window.info.label.text()
+    qtbot.mouseClick(window.info.button("Discard"), Qt.MouseButton.LeftButton)
+    assert "“second”. Restore that text?" in window.info.label.text() and "of 2" not in window.info.label.text()
+    qtbot.mouseClick(window.info.button("Discard"), Qt.MouseButton.LeftButton)
+    window.close()
+
+    previous_draft_path().mkdir()  # reading it fails with a disk error, not as a broken draft
+    other = make_window()
+    assert not other.info.isVisible() and previous_draft_path().is_dir()
 
 
 def test_a_broken_waiting_draft_gives_its_place_to_the_next(make_window, qtbot):

@@ -290,9 +290,11 @@ def test_forget_my_data_stops_a_run_in_a_hidden_dialog(make_window, qtbot, writi
     qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
     QDialog.reject(dialog)  # hidden as QDialog's own Escape did: close() then never reached the dialog
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
     window.forget_my_data()
     assert not dialog.running() and not new_model_path().exists()
+    assert told == ["Learning from your writing was stopped; nothing was kept."]  # not "your personal model was deleted"
 
 
 @pytest.mark.parametrize("mode, message", [("crash", "exit status 1: MemoryError: out of memory"),
