@@ -542,7 +542,7 @@ class LearnDialog(QDialog):
             self.trainer.cancel()
             self.trainer.process.waitForFinished(KILL_AFTER_MS)
             self.trainer._kill_if_running()
-        if self.pages.currentIndex() == 2 and self.use_button.isVisible():
+        if self.pages.currentIndex() == 2 and not self.use_button.isHidden():  # shown on the page, the dialog hidden or not
             self.discard_new_model()
         self.pages.setCurrentIndex(0)
 
@@ -556,5 +556,9 @@ class LearnDialog(QDialog):
         event.accept()
 
     def reject(self) -> None:
-        """Escape: as closing the dialog, not QDialog's hiding it with the run going on."""
-        self.close()
+        """Escape: during a run, as closing the dialog (QDialog only hid it, the run going on); on a result, hide it
+        as QDialog does: one key must not discard a model that took minutes to make."""
+        if self.running():
+            self.close()
+        else:
+            self.hide()

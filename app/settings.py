@@ -55,9 +55,28 @@ def draft_lock_path(slot: int = 1) -> Path:
     return data_dir() / f"{_draft_name(slot)}.lock"
 
 
+def waiting_draft_path(slot: int, place: int) -> Path:
+    """The drafts that crashed sessions left in ``slot`` wait their turn to be offered, oldest first: the first in
+    previous_draft_path, the next in draft-previous-2.json and so on. A new one queues behind those the user has not
+    answered yet (typed on instead, and the app was killed again), so it never replaces their text."""
+    first = previous_draft_path(slot)
+    return first if place == 1 else first.with_name(f"{first.stem}-{place}.json")
+
+
+def waiting_drafts(slot: int) -> list[Path]:
+    """The waiting drafts of ``slot`` in their order, gaps (a move that failed halfway) skipped."""
+    first = previous_draft_path(slot)
+    places = {}
+    for path in first.parent.glob(f"{first.stem}*.json"):
+        m = re.fullmatch(rf"{re.escape(first.stem)}(?:-(\d+))?\.json", path.name)
+        if m:
+            places[int(m[1] or 1)] = path
+    return [places[p] for p in sorted(places)]
+
+
 def draft_slots_on_disk() -> list[int]:
-    """The slots that have a draft or a previous draft, in order."""
-    names = (re.fullmatch(r"draft(?:-(\d+))?(?:-previous)?\.json", path.name) for path in data_dir().glob("draft*.json"))
+    """The slots that have a draft or waiting drafts, in order."""
+    names = (re.fullmatch(r"draft(?:-(\d+))?(?:-previous(?:-\d+)?)?\.json", path.name) for path in data_dir().glob("draft*.json"))
     return sorted({int(name[1] or 1) for name in names if name})
 
 
@@ -131,6 +150,12 @@ class Settings:
         if self.model == "personal" and personal_model_path().is_file():
             return personal_model_path()
         return None
+
+    def chose(self, *names: str) -> None:
+        """The user chose these fields now: the next save writes them even where they equal what this copy loaded
+        (another copy may have changed the file since: choosing the personal model again must stick)."""
+        for name in names:
+            self._saved.pop(name, None)
 
     def add_recent_file(self, path: str) -> None:
         self.recent_files = [path] + [p for p in self.recent_files if p != path][: MAX_RECENT_FILES - 1]

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from foretype.model.files import TextFileError, TextFormat, atomic_write_text, decode_text_file
 
-from .editor import Editor
 from .cli import app_version
+from .editor import Editor
 from .learn import LearnDialog, new_model_path
 from .service import PredictionService, load_predictor
 from .settings import (
@@ -41,6 +41,8 @@ from .settings import (
     draft_slots_on_disk,
     personal_model_path,
     previous_draft_path,
+    waiting_draft_path,
+    waiting_drafts,
 )
 from .settings_dialog import SettingsDialog
 from .suggestion_bar import ACCEPT_MODIFIER_NAME, MutedPlaceholder, SuggestionBar
@@ -118,14 +120,6 @@ def disk_state(path: Path | None) -> tuple[int, int, int] | None:
 def undo_key() -> str:
     """The Undo key as the platform names it: Ctrl+Z, or ⌘Z on macOS."""
     return QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
-
-
-def waiting_draft_path(slot: int, place: int) -> Path:
-    """The drafts that crashed sessions left in ``slot`` wait their turn to be offered, oldest first: the first in
-    previous_draft_path, the next in draft-previous-2.json and so on. A new one queues behind those the user has not
-    answered yet (typed on instead, and the app was killed again), so it never replaces their text."""
-    first = previous_draft_path(slot)
-    return first if place == 1 else first.with_name(f"{first.stem}-{place}.json")
 
 
 def lock_draft_slot() -> tuple[QLockFile, int]:
@@ -292,6 +286,7 @@ class MainWindow(QMainWindow):
         self._watcher.fileChanged.connect(self._on_file_changed)
         self._watcher.directoryChanged.connect(self._on_file_changed)  # a file moved away and written again
         self._draft_dirty = False
+        self._only_reencoded = False  # modified only because a file not in UTF-8 will be saved as UTF-8
         self._draft_lock, self.draft_slot = lock_draft_slot()
         self._draft_offer = ""  # the offer to restore a draft while it shows, without the note on replacing text
         self._draft_offer_path: Path | None = None  # the file of the draft offered
@@ -464,6 +459,7 @@ class MainWindow(QMainWindow):
         """A file that is not UTF-8 reads as modified: saving writes UTF-8, so its bytes change only if the user saves."""
         if text_format.encoding != "UTF-8":
             self.editor.document().setModified(True)
+            self._only_reencoded = True  # until the next edit
             self.file_note.setText(f"Read {path.name} as {text_format.encoding}; it will be saved as UTF-8.")
 
     def reload(self) -> None:
@@ -503,7 +499,8 @@ class MainWindow(QMainWindow):
         if watched:
             self._watcher.removePaths(watched)
         if self.path is not None:
-            self._watcher.addPaths([str(p) for p in (self.path, self.path.parent) if p.exists()])
+            target = self.path.resolve()  # through a symlink: the file that is written, and its folder
+            self._watcher.addPaths([str(p) for p in (target, target.parent) if p.exists()])
 
     def _on_file_changed(self) -> None:
         self._follow_file()
@@ -524,7 +521,8 @@ class MainWindow(QMainWindow):
     def _reload_then_offer_draft(self) -> None:
         """The bar holds one message: a draft offer it covered comes back once the user has answered."""
         self.reload()
-        self._offer_waiting_draft()
+        if self.info.isHidden():  # a failed reload's message stays instead
+            self._offer_waiting_draft()
 
     def save(self) -> bool:
         return self.save_to(self.path) if self.path else self.save_as()
@@ -592,7 +590,7 @@ class MainWindow(QMainWindow):
         if not self.editor.document().isModified():
             return True
         question = f"Save the changes to {self._display_name()}?"
-        if not self.editor.document().isUndoAvailable() and self.text_format.encoding != "UTF-8":  # modified by reading only
+        if self._only_reencoded:
             question = (f"{self._display_name()} was read as {self.text_format.encoding} and you have not changed it. "
                         "Save it as UTF-8? (Discard leaves the file as it is.)")
         answer = QMessageBox.warning(
@@ -666,7 +664,7 @@ class MainWindow(QMainWindow):
         session's autosave cannot overwrite it, and it cannot replace a draft offered before and left unanswered. The
         drafts of the other slots belong to other running copies, or wait for the next start."""
         try:
-            place = next(p for p in itertools.count(1) if not waiting_draft_path(self.draft_slot, p).exists())
+            place = self._close_up_drafts() + 1
             draft_path(self.draft_slot).replace(waiting_draft_path(self.draft_slot, place))
         except FileNotFoundError:
             pass  # no new one; an offer the user left open last time may still be there
@@ -678,12 +676,13 @@ class MainWindow(QMainWindow):
     def _offer_waiting_draft(self) -> None:
         """Offer the oldest waiting draft; one that is broken or has no text is dropped and the next one offered. One
         that cannot be read now (a disk error) stays for the next start."""
-        if not os.path.isfile(previous_draft_path(self.draft_slot)):  # none waits: a missing one would read as broken
-            return
         try:
+            waiting = self._close_up_drafts()
+            if not waiting:
+                return
             draft = self._read_previous_draft()
-        except OSError as e:
-            log.warning("could not read the draft: %s", e)
+        except OSError as e:  # the drafts stay on disk for the next start
+            self.info.show_message(f"Could not read the text Foretype kept after a crash: {error_text(e)}", topic="draft")
             return
         if draft is None:
             self._next_draft()
@@ -692,7 +691,6 @@ class MainWindow(QMainWindow):
         name = Path(draft["path"]).name if draft["path"] else "an untitled document"
         start = " ".join(draft["text"].split())
         start = start if len(start) <= DRAFT_PREVIEW else start[:DRAFT_PREVIEW].rsplit(" ", 1)[0] + "…"
-        waiting = sum(1 for _ in itertools.takewhile(lambda p: waiting_draft_path(self.draft_slot, p).exists(), itertools.count(1)))
         count = f" (1 of {waiting})" if waiting > 1 else ""
         self._draft_offer = f"Foretype was closed without saving {name} ({when}): “{start}”. Restore that text?{count}"
         self._draft_offer_path = Path(draft["path"]) if draft["path"] else None
@@ -724,7 +722,8 @@ class MainWindow(QMainWindow):
             self.editor.setPlainText(draft["text"])
             self.editor.moveCursor(QTextCursor.MoveOperation.End)
         else:
-            self._offer_waiting_draft()  # cancelled: the offer stays
+            if self.info.isHidden():  # cancelled: the offer stays (a failed save's message stays instead)
+                self._offer_waiting_draft()
             return
         self.path = path
         self.text_format = draft["format"]
@@ -754,18 +753,23 @@ class MainWindow(QMainWindow):
         up to its place and is offered."""
         try:
             previous_draft_path(self.draft_slot).unlink(missing_ok=True)
-            for place in itertools.count(2):
-                waiting = waiting_draft_path(self.draft_slot, place)
-                if not waiting.exists():
-                    break
-                waiting.replace(waiting_draft_path(self.draft_slot, place - 1))
         except OSError as e:
-            log.warning("could not move the next draft up: %s", e)
+            log.warning("could not delete the answered draft: %s", e)
             return
         self._offer_waiting_draft()
 
+    def _close_up_drafts(self) -> int:
+        """Move the waiting drafts up to places 1, 2, ... in their order (the answered one's place, or gaps a failed
+        move left); how many wait. Raises OSError."""
+        drafts = waiting_drafts(self.draft_slot)
+        for place, path in enumerate(drafts, 1):
+            if path != waiting_draft_path(self.draft_slot, place):
+                path.replace(waiting_draft_path(self.draft_slot, place))
+        return len(drafts)
+
     def _on_contents_changed(self) -> None:
         self._draft_dirty = True
+        self._only_reencoded = False
         if self.info.topic == "draft" and not self.info.isHidden():  # not isVisible: before the window shows too
             self.info.set_text(self._draft_offer_text())
 
@@ -822,6 +826,7 @@ class MainWindow(QMainWindow):
     def switch_model(self, choice: str) -> None:
         """Use the "default" or "personal" model from now on, as if chosen in Settings; loads it even if unchanged."""
         self.settings.model = choice
+        self.settings.chose("model")
         self.model_override = None
         self._save_settings()
         self.service.load_model(self.settings.model_path())
@@ -867,9 +872,9 @@ class MainWindow(QMainWindow):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
+        had_model = personal_model_path().exists() or new_model_path().exists()  # before end() discards an unused one
         if self.learn_dialog is not None:
             self.learn_dialog.end()  # a run in progress would write a new model from the user's text
-        had_model = personal_model_path().exists() or new_model_path().exists()
         failed = []
         for path in (personal_model_path(), new_model_path()):
             try:

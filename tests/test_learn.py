@@ -284,6 +284,21 @@ def test_escape_cancels_a_run_as_closing_does(make_window, qtbot, writing, fake_
     assert not dialog.isVisible() and not dialog.running() and dialog.pages.currentIndex() == 0
 
 
+def test_escape_on_a_result_hides_it_and_keeps_the_model_for_later(make_window, qtbot, writing, fake_command, monkeypatch):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "ok", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # one key must not throw away minutes of training
+    assert not dialog.isVisible() and new_model_path().read_text() == "new model"
+    assert window.open_learn_dialog() is dialog and dialog.pages.currentIndex() == 2
+    dialog.hide()
+    told = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
+    window.forget_my_data()  # the unused new model is deleted, whether the dialog shows it or not
+    assert not new_model_path().exists() and told == ["Your personal model was deleted."]
+
+
 def test_forget_my_data_stops_a_run_in_a_hidden_dialog(make_window, qtbot, writing, fake_command, monkeypatch):
     window = make_window()
     dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
