@@ -117,6 +117,8 @@ def app_bench(model_path: Path | None, text: str, keystrokes: int = KEYSTROKES, 
             for place, position in (("end", length), ("middle", middle)):
                 editor.setPlainText(doc)
                 gui, shown = type_and_time(app, editor, controller, position, typed, pause_s)
+                if editor.toPlainText() != doc[:position] + typed + doc[position:]:  # else it timed keys that did nothing
+                    raise ForetypeError("the keys typed did not reach the editor as typed")
                 key = f"{length} {place}"
                 result["gui_ms"][key] = {f"p{q}": round(percentile(gui, q), 3) for q in (50, 99)}
                 result["shown_ms"][key] = {f"p{q}": round(percentile(shown, q), 3) for q in (50, 99)}

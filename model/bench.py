@@ -65,12 +65,13 @@ def pause_seconds(pause_ms: float) -> float:
 def bench(predictor: Predictor, text: str, pause_ms: float = 0.0) -> dict:
     if len(text) < 2 * KEYSTROKES:
         raise ForetypeError(f"the bench text needs at least {2 * KEYSTROKES} characters")
+    pause_s = pause_seconds(pause_ms)
     typed = text[:KEYSTROKES]
     keystroke_ms(predictor, text[KEYSTROKES:][:100], typed)  # warm-up: first calls of torch kernels and caches
     result = {"p50_ms": {}, "p95_ms": {}, "p99_ms": {}}
     for length in tqdm(CONTEXT_LENGTHS, desc="typing after documents of 100..100,000 chars", disable=None):
         before = document(text[KEYSTROKES:] + "\n\n", length)
-        times = keystroke_ms(predictor, before, typed, pause_seconds(pause_ms))
+        times = keystroke_ms(predictor, before, typed, pause_s)
         for q in (50, 95, 99):
             result[f"p{q}_ms"][str(length)] = round(percentile(times, q), 3)
         if length == 100_000:

@@ -433,8 +433,9 @@ class Predictor:
         words = self.recency.mix(searched, typed, previous, self._in_vocabulary)
         if self.lexicon:
             words = self.lexicon.mix(words, typed, previous, self._in_vocabulary)
-        if previous is not None:  # "as soon as s": not "soon" (the model and the cache both like it); no cost on the dev files
-            words.pop(self.recency.loop_word(), None)
+        loop = self.recency.loop_word() if previous is not None else None
+        if loop:  # "as soon as s": not "soon" (the model and the cache both like it); no cost on the dev files
+            words.pop(loop, None)
         words = self._one_per_capitalisation(words, capitalise=kind == "prediction" and bool(start))
         ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))
         ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != typed][:k]
