@@ -176,6 +176,7 @@ class InfoBar(QWidget):
         A ``topic`` lets what answers the message take it down (dismiss), and only it.
         """
         for button in self._buttons:
+            button.hide()  # now: deleteLater waits for the event loop, and a message shown meanwhile would show both sets
             button.deleteLater()
         self._buttons = []
         self.set_text(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette, QTextCursor
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QStyle, QStyleOptionButton
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QPushButton, QStyle, QStyleOptionButton
 
 from foretype.app import window as window_module
 from foretype.app.service import load_predictor
@@ -976,6 +976,17 @@ def test_waiting_drafts_are_told_apart_and_one_unreadable_now_is_kept(make_windo
     previous_draft_path().mkdir()  # reading it fails with a disk error, not as a broken draft
     other = make_window()
     assert "Could not read the text Foretype kept after a crash" in other.info.label.text() and previous_draft_path().is_dir()
+
+
+def test_a_message_shown_over_another_hides_the_old_buttons_at_once(qtbot):
+    # they waited for the event loop to be deleted: where it had not run (a modal dialog's loop, a script), the bar
+    # showed Restore | Discard | Reload | Keep Mine
+    info = window_module.InfoBar()
+    qtbot.addWidget(info)
+    info.show_message("Restore that text?", {"&Restore": None, "&Discard": None})
+    old = info.findChildren(QPushButton)
+    info.show_message("note.txt was changed on disk.", {"&Reload": None, "&Keep Mine": None})
+    assert all(b.isHidden() and b.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide) for b in old)
 
 
 def test_a_waiting_draft_after_a_gap_is_still_offered(make_window, qtbot):
