@@ -513,11 +513,16 @@ class MainWindow(QMainWindow):
             self.info.show_message(f"{self.path.name} was deleted or moved on disk. Saving writes it again.",
                                    {"&Close": self._offer_waiting_draft}, topic="file")
             return
-        modified = self.editor.document().isModified()
-        lost = f" Reloading replaces your unsaved changes ({undo_key()} brings them back)." if modified else ""
-        self.info.show_message(f"{self.path.name} was changed on disk by another program or another Foretype window.{lost}",
+        self.info.show_message(self._change_notice_text(),
                                {"&Reload": self._reload_then_offer_draft, "&Keep Mine": self._offer_waiting_draft},
-                               topic="file")
+                               topic="changed")
+
+    def _change_notice_text(self) -> str:
+        """That the file changed on disk, and whether reloading replaces unsaved changes: the user may type meanwhile."""
+        notice = f"{self.path.name} was changed on disk by another program or another Foretype window."
+        if self.editor.document().isModified():
+            notice += f" Reloading replaces your unsaved changes ({undo_key()} brings them back)."
+        return notice
 
     def _reload_then_offer_draft(self) -> None:
         """The bar holds one message: a draft offer it covered comes back once the user has answered."""
@@ -616,6 +621,7 @@ class MainWindow(QMainWindow):
     def _clear_file_messages(self) -> None:
         """Take down an error about opening or saving the file and the note on how it was read: both are out of date."""
         self.info.dismiss("file")
+        self.info.dismiss("changed")  # saved or reloaded: the change on disk is answered
         self.file_note.clear()
 
     def _remember(self, path: Path) -> None:
@@ -771,8 +777,12 @@ class MainWindow(QMainWindow):
     def _on_contents_changed(self) -> None:
         self._draft_dirty = True
         self._only_reencoded = False
-        if self.info.topic == "draft" and not self.info.isHidden():  # not isVisible: before the window shows too
+        if self.info.isHidden():  # not isVisible: before the window shows too
+            return
+        if self.info.topic == "draft":
             self.info.set_text(self._draft_offer_text())
+        elif self.info.topic == "changed":
+            self.info.set_text(self._change_notice_text())
 
     # ------------------------------------------------------------ model and status
 

@@ -836,6 +836,19 @@ def leave_a_crash_draft(window: MainWindow, path: Path, content: bytes, typed: s
     window.editor.document().setModified(False)
 
 
+def test_the_changed_on_disk_notice_follows_typing_and_goes_once_saved(make_window, qtbot, tmp_path, monkeypatch):
+    path = tmp_path / "note.txt"
+    path.write_text("one\n")
+    window = make_window()
+    assert window.open_file(path)
+    path.write_text("one\ntheirs\n")
+    qtbot.waitUntil(lambda: "note.txt was changed on disk" in window.info.label.text())
+    type_text(qtbot, window, "mine")  # typed after the notice came: reloading would now replace it
+    assert window.info.label.text().endswith("Reloading replaces your unsaved changes (Ctrl+Z brings them back).")
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Save)  # replace theirs
+    assert window.save() and not window.info.isVisible()
+
+
 def test_a_restored_draft_is_checked_against_the_file_as_it_was_read(make_window, qtbot, tmp_path, monkeypatch):
     path = tmp_path / "note.txt"
     window = make_window()
