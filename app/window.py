@@ -117,6 +117,13 @@ def disk_state(path: Path | None) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size) if st else None
 
 
+def encoding_note(path: Path | None, text_format: TextFormat) -> str:
+    """The status bar's note on a file that is not UTF-8; "" for one that is."""
+    if path is None or text_format.encoding == "UTF-8":
+        return ""
+    return f"Read {path.name} as {text_format.encoding}; it will be saved as UTF-8."
+
+
 def undo_key() -> str:
     """The Undo key as the platform names it: Ctrl+Z, or ⌘Z on macOS."""
     return QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
@@ -461,7 +468,7 @@ class MainWindow(QMainWindow):
         if text_format.encoding != "UTF-8":
             self.editor.document().setModified(True)
             self._only_reencoded = True  # until the next edit
-            self.file_note.setText(f"Read {path.name} as {text_format.encoding}; it will be saved as UTF-8.")
+        self.file_note.setText(encoding_note(path, text_format))
 
     def reload(self) -> None:
         """Read the open file again after another program or window wrote it; Ctrl+Z brings back the text it replaces."""
@@ -609,8 +616,8 @@ class MainWindow(QMainWindow):
 
     def _set_document(self, text: str, path: Path | None, text_format: TextFormat,
                       state: tuple[int, int, int] | None = None) -> None:
+        self.path = path  # first: the draft offer, reworded as the text changes, compares with the new document
         self.editor.setPlainText(text)
-        self.path = path
         self._known_on_disk(state)
         self.text_format = text_format
         self.editor.document().setModified(False)
@@ -699,7 +706,7 @@ class MainWindow(QMainWindow):
         start = " ".join(draft["text"].split())
         start = start if len(start) <= DRAFT_PREVIEW else start[:DRAFT_PREVIEW].rsplit(" ", 1)[0] + "…"
         count = f" (1 of {waiting})" if waiting > 1 else ""
-        self._draft_offer = f"Foretype was closed without saving {name} ({when}): “{start}”. Restore that text?{count}"
+        self._draft_offer = f"Foretype was closed without saving {name} ({when}): “{start}”{count}. Restore that text?"
         self._draft_offer_path = Path(draft["path"]) if draft["path"] else None
         self.info.show_message(self._draft_offer_text(), {"&Restore": self.restore_draft, "&Discard": self._next_draft},
                                topic="draft")
@@ -736,9 +743,10 @@ class MainWindow(QMainWindow):
         self.text_format = draft["format"]
         self._known_on_disk(draft["disk"])
         self.editor.document().setModified(True)
-        self.file_note.clear()  # it was about the text the draft replaced
+        self.file_note.setText(encoding_note(path, draft["format"]))  # the note was about the text the draft replaced
         self._update_title()
         self._next_draft()
+        self._on_file_changed()  # the file may have changed since the crash: say so now, not at a later change in its folder
 
     def _read_previous_draft(self) -> dict | None:
         """The oldest waiting draft; None where there is none, or it is broken or empty (to be dropped). A disk
@@ -883,7 +891,10 @@ class MainWindow(QMainWindow):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        had_model = personal_model_path().exists() or new_model_path().exists()  # before end() discards an unused one
+        # before end() discards an unused new one
+        deleted = ("Your personal model was deleted." if personal_model_path().exists() else
+                   "The new model learned from your writing, not used yet, was deleted." if new_model_path().exists() else
+                   "Learning from your writing was stopped; nothing was kept.")
         if self.learn_dialog is not None:
             self.learn_dialog.end()  # a run in progress would write a new model from the user's text
         failed = []
@@ -896,8 +907,7 @@ class MainWindow(QMainWindow):
         if failed:
             self.info.show_message("Could not delete " + "; ".join(failed))
         else:  # a box, not the status bar: the model's "Loaded" message replaced that at once
-            done = "Your personal model was deleted." if had_model else "Learning from your writing was stopped; nothing was kept."
-            QMessageBox.information(self, "Forget my data", done)
+            QMessageBox.information(self, "Forget my data", deleted)
 
     def zoom(self, steps: int) -> None:
         self._set_text_size(min(MAX_TEXT_SIZE, max(MIN_TEXT_SIZE, self.editor.font().pointSize() + steps)))

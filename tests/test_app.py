@@ -191,6 +191,36 @@ def run_a_copy_that_crashes(text: str) -> int:
     return int(result.stdout)
 
 
+def leave_a_draft(text: str, path: str = "", disk=None) -> None:
+    """The draft a crashed session of slot 1 leaves: ``text`` typed into ``path`` (untitled: "")."""
+    draft_path().parent.mkdir(parents=True, exist_ok=True)
+    draft_path().write_text(json.dumps({"text": text, "path": path, "time": 0, "disk": disk}))
+
+
+def leave_a_crash_draft(window: MainWindow, path: Path, content: bytes, typed: str) -> None:
+    """``window`` opens ``path`` (holding ``content``), has ``typed`` added and autosaved, and keeps that draft as a
+    crash would leave it; its document is then set aside as saved."""
+    path.write_bytes(content)
+    assert window.open_file(path)
+    add_lines(window, typed)
+    window.autosave()
+    previous_draft_path(window.draft_slot).write_bytes(draft_path(window.draft_slot).read_bytes())
+    window.editor.document().setModified(False)
+
+
+def test_the_changed_on_disk_notice_follows_typing_and_goes_once_saved(make_window, qtbot, tmp_path, monkeypatch):
+    path = tmp_path / "note.txt"
+    path.write_text("one\n")
+    window = make_window()
+    assert window.open_file(path)
+    path.write_text("one\ntheirs\n")
+    qtbot.waitUntil(lambda: "note.txt was changed on disk" in window.info.label.text())
+    type_text(qtbot, window, "mine")  # typed after the notice came: reloading would now replace it
+    assert window.info.label.text().endswith("Reloading replaces your unsaved changes (Ctrl+Z brings them back).")
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Save)  # replace theirs
+    assert window.save() and not window.info.isVisible()
+
+
 def type_text(qtbot, window: MainWindow, text: str) -> None:
     qtbot.keyClicks(window.editor, text)
 
@@ -808,8 +838,7 @@ def test_a_file_moved_away_and_written_again_is_still_followed_and_saving_a_dele
         make_window, qtbot, tmp_path, monkeypatch):
     path = tmp_path / "note.txt"
     path.write_text("one\n")
-    draft_path().parent.mkdir(parents=True)
-    draft_path().write_text(json.dumps({"text": "lost", "path": "", "time": 0}))
+    leave_a_draft("lost")
     window = make_window()
     assert window.open_file(path)
     path.rename(tmp_path / "note.txt~")  # as editors that keep a backup save: move away, then write anew
@@ -825,30 +854,6 @@ def test_a_file_moved_away_and_written_again_is_still_followed_and_saving_a_dele
     assert window.save() and path.read_text() == "one\ntwo\n"
 
 
-def leave_a_crash_draft(window: MainWindow, path: Path, content: bytes, typed: str) -> None:
-    """``window`` opens ``path`` (holding ``content``), has ``typed`` added and autosaved, and keeps that draft as a
-    crash would leave it; its document is then set aside as saved."""
-    path.write_bytes(content)
-    assert window.open_file(path)
-    add_lines(window, typed)
-    window.autosave()
-    previous_draft_path(window.draft_slot).write_bytes(draft_path(window.draft_slot).read_bytes())
-    window.editor.document().setModified(False)
-
-
-def test_the_changed_on_disk_notice_follows_typing_and_goes_once_saved(make_window, qtbot, tmp_path, monkeypatch):
-    path = tmp_path / "note.txt"
-    path.write_text("one\n")
-    window = make_window()
-    assert window.open_file(path)
-    path.write_text("one\ntheirs\n")
-    qtbot.waitUntil(lambda: "note.txt was changed on disk" in window.info.label.text())
-    type_text(qtbot, window, "mine")  # typed after the notice came: reloading would now replace it
-    assert window.info.label.text().endswith("Reloading replaces your unsaved changes (Ctrl+Z brings them back).")
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Save)  # replace theirs
-    assert window.save() and not window.info.isVisible()
-
-
 def test_a_restored_draft_is_checked_against_the_file_as_it_was_read(make_window, qtbot, tmp_path, monkeypatch):
     path = tmp_path / "note.txt"
     window = make_window()
@@ -856,6 +861,7 @@ def test_a_restored_draft_is_checked_against_the_file_as_it_was_read(make_window
     window.new_file()
     path.write_text("written after the crash\n", encoding="utf-8")
     window.restore_draft()
+    assert "note.txt was changed on disk" in window.info.label.text()  # said now, not at some later change in its folder
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Cancel)
     assert not window.save() and path.read_text(encoding="utf-8") == "written after the crash\n"
     window.editor.document().setModified(False)  # closing would ask again
@@ -916,8 +922,7 @@ def test_running_copies_keep_their_own_drafts_and_the_next_start_restores_a_cras
 
 
 def test_a_draft_offer_left_open_is_made_again_next_time(make_window, qtbot):
-    draft_path().parent.mkdir(parents=True)
-    draft_path().write_text(json.dumps({"text": "old", "path": "", "time": 0}))
+    leave_a_draft("old")
     first = make_window()
     assert first.info.isVisible()
     first.close()
@@ -928,8 +933,7 @@ def test_a_draft_offer_left_open_is_made_again_next_time(make_window, qtbot):
 
 
 def test_a_draft_offer_says_once_there_is_text_that_restoring_replaces_it_and_undo_brings_it_back(make_window, qtbot):
-    draft_path().parent.mkdir(parents=True)
-    draft_path().write_text(json.dumps({"text": "lost", "path": "", "time": 0}))
+    leave_a_draft("lost")
     window = make_window()
     assert "replaces" not in window.info.label.text()  # nothing to replace yet
     type_text(qtbot, window, "typed since")
@@ -954,13 +958,22 @@ def test_a_draft_offer_left_unanswered_is_not_replaced_when_the_app_is_killed_ag
     assert window.editor.toPlainText() == "second lost"
 
 
+def test_a_draft_offer_is_worded_for_the_file_opened_at_start(make_window, tmp_path):
+    # `foretype f.txt` with an untitled draft waiting: the offer promised that Ctrl+Z would bring f.txt back
+    path = tmp_path / "f.txt"
+    path.write_text("f\n")
+    leave_a_draft("untitled notes")
+    window = make_window()
+    assert window.open_file(path)
+    assert window.info.label.text().endswith("It replaces the document open now, as opening a file does.")
+
+
 def test_a_draft_of_another_file_replaces_the_document_as_opening_does_never_undoably(make_window, qtbot, tmp_path, monkeypatch):
     # undoing such a restore gave back g's text under f's name: Ctrl+S then wrote it into f.txt
     f, g = tmp_path / "f.txt", tmp_path / "g.txt"
     f.write_text("f as saved\n")
     g.write_text("g as saved\n")
-    draft_path().parent.mkdir(parents=True)
-    draft_path().write_text(json.dumps({"text": "f as typed\n", "path": str(f), "time": 0, "disk": window_module.disk_state(f)}))
+    leave_a_draft("f as typed\n", str(f), disk=window_module.disk_state(f))
     window = make_window()
     assert window.open_file(g)
     assert window.info.label.text().endswith("It replaces the document open now, as opening a file does.")
@@ -980,7 +993,7 @@ def test_waiting_drafts_are_told_apart_and_one_unreadable_now_is_kept(make_windo
     for text in ("Dear Anna, the garden is lovely this year and the roses are out", "second"):
         assert run_a_copy_that_crashes(text) == 1
     window = make_window()
-    assert "“Dear Anna, the garden is lovely this year and the roses are…”. Restore that text? (1 of 2)" in window.info.label.text()
+    assert "“Dear Anna, the garden is lovely this year and the roses are…” (1 of 2). Restore that text?" in window.info.label.text()
     qtbot.mouseClick(window.info.button("Discard"), Qt.MouseButton.LeftButton)
     assert "“second”. Restore that text?" in window.info.label.text() and "of 2" not in window.info.label.text()
     qtbot.mouseClick(window.info.button("Discard"), Qt.MouseButton.LeftButton)
@@ -1019,6 +1032,7 @@ def test_a_restored_draft_of_a_windows_1252_file_is_unsaved_text_when_closing(ma
     leave_a_crash_draft(window, path, b"caf\xe9\n", "tart\n")
     window.new_file()
     window.restore_draft()
+    assert window.file_note.text() == "Read menu.txt as Windows-1252; it will be saved as UTF-8."  # still so
     asked = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Cancel)
     assert not window.maybe_save() and asked == ["Save the changes to menu.txt?"]  # not "you have not changed it"
@@ -1026,8 +1040,7 @@ def test_a_restored_draft_of_a_windows_1252_file_is_unsaved_text_when_closing(ma
 
 
 def test_a_failed_save_while_restoring_a_draft_keeps_its_message(make_window, qtbot, tmp_path, monkeypatch):
-    draft_path().parent.mkdir(parents=True)
-    draft_path().write_text(json.dumps({"text": "lost", "path": str(tmp_path / "other.txt"), "time": 0}))
+    leave_a_draft("lost", str(tmp_path / "other.txt"))
     window = make_window()
     add_lines(window, "typed\n")
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Save)

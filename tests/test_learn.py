@@ -296,7 +296,7 @@ def test_escape_on_a_result_hides_it_and_keeps_the_model_for_later(make_window, 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
     window.forget_my_data()  # the unused new model is deleted, whether the dialog shows it or not
-    assert not new_model_path().exists() and told == ["Your personal model was deleted."]
+    assert not new_model_path().exists() and told == ["The new model learned from your writing, not used yet, was deleted."]
 
 
 def test_forget_my_data_stops_a_run_in_a_hidden_dialog(make_window, qtbot, writing, fake_command, monkeypatch):
