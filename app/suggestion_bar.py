@@ -19,6 +19,10 @@ ACCEPT_MODIFIER_NAME = "Ctrl" if sys.platform == "darwin" else "Alt"
 # Ctrl+Space brings hidden suggestions back, as in code editors; on macOS the Control key too, as Cmd+Space is Spotlight.
 SHOW_MODIFIER = Qt.KeyboardModifier.MetaModifier if sys.platform == "darwin" else Qt.KeyboardModifier.ControlModifier
 HINT_SCALE = 0.8  # the key hint's size against the word's
+# The bar's text follows the editor's size, but no larger than lets a word this long and its key fit a slot: at 36 pt
+# in the default window the slots read "informa…", "informat…". Longer words may still be cut (their tooltip is whole).
+FIT_WORD, FIT_HINT = "information", "Alt+3"
+MIN_BAR_SIZE = 8.0  # points: smaller, the key hints cannot be read
 # The share of a text colour kept in the hints and the ghost text: black on white gives 4.7:1 (at 0.45, 3.3:1,
 # under the 4.5:1 that WCAG asks of text), and the ghost text still reads as lighter than the text typed.
 MUTED_ALPHA = 0.55
@@ -148,6 +152,7 @@ class SuggestionBar(QWidget):
         self._layout.setContentsMargins(4, 2, 4, 2)
         self._buttons: list[SlotButton] = []
         self._tab_accepts = True
+        self._text_size = self.font().pointSizeF()  # the editor's, which the bar follows as far as its slots allow
         self.setAccessibleName("Suggestions")
         self.set_slots(slots)
 
@@ -180,6 +185,39 @@ class SuggestionBar(QWidget):
             button.setEnabled(bool(word))
         shown = self.words()  # for screen readers: the slots never take focus, so moving the focus never reads them
         self.setAccessibleDescription(f"Suggestions: {', '.join(shown)}" if shown else "No suggestions")
+
+    def set_text_size(self, points: float) -> None:
+        """Follow the text's size, as far as a FIT_WORD and its key fit a slot."""
+        self._text_size = points
+        self._fit_size()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_size()
+
+    def _fit_size(self) -> None:
+        size = self._text_size
+        while size > MIN_BAR_SIZE and self._label_width(size) > self._slot_room():
+            size -= 0.5
+        if size != self.font().pointSizeF():
+            font = QFont(self.font())
+            font.setPointSizeF(size)
+            self.setFont(font)  # the slots take it up on FontChange
+
+    def _label_width(self, points: float) -> int:
+        """A FIT_WORD in bold and its key hint, at ``points``."""
+        word, hint = QFont(self.font()), QFont(self.font())
+        word.setPointSizeF(points)
+        word.setBold(True)
+        hint.setPointSizeF(points * HINT_SCALE)
+        return QFontMetrics(word).horizontalAdvance(FIT_WORD) + QFontMetrics(hint).horizontalAdvance("  " + FIT_HINT)
+
+    def _slot_room(self) -> int:
+        """The width a slot's label gets: the bar's share less the button's own padding."""
+        margins, slots = self._layout.contentsMargins(), len(self._buttons)
+        share = (self.width() - margins.left() - margins.right() - self._layout.spacing() * (slots - 1)) // slots
+        button = self._buttons[0]
+        return share - (button.width() - button._contents(button._style_option()).width())
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

@@ -926,9 +926,7 @@ class MainWindow(QMainWindow):
     def _set_text_font(self, font: QFont) -> None:
         """Use ``font`` in the editor, and its size in the suggestion bar: the words there grow with the text."""
         self.editor.setFont(font)
-        bar_font = QFont()
-        bar_font.setPointSizeF(font.pointSizeF())
-        self.bar.setFont(bar_font)
+        self.bar.set_text_size(font.pointSizeF())
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>"

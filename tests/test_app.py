@@ -1534,6 +1534,20 @@ def test_text_gets_no_smaller_than_8_points_and_ctrl_0_gives_back_the_normal_siz
     assert Settings.load().font == window.editor.font().toString()
 
 
+def test_large_text_makes_the_suggestions_as_large_as_their_slots_let_a_long_word_and_its_key_be(make_window, qtbot):
+    # at 36 pt the slots read "informa…", "informat…": the bar followed the text's size whatever its width
+    window = make_window()
+    window.resize(820, 560)
+    window._set_text_size(36)
+    qtbot.waitUntil(lambda: window.bar.width() < 830)
+    window.bar.set_words(["information", "informations", "info"])
+    first = window.bar._buttons[0]
+    assert first.text() == "information" and first.hint() == "Tab"  # whole, with its key
+    assert 12 < first.font().pointSizeF() < 36
+    window.resize(1800, 560)
+    qtbot.waitUntil(lambda: first.font().pointSizeF() == 36)  # room for the text's own size again
+
+
 def test_run_opens_the_file_loads_the_model_and_returns_when_the_window_closes(qtbot, tmp_path, tiny_model_path):
     from argparse import Namespace
 
