@@ -22,7 +22,9 @@ HINT_SCALE = 0.8  # the key hint's size against the word's
 # The bar's text follows the editor's size, but no larger than lets a word this long and its key fit a slot: at 36 pt
 # in the default window the slots read "informa…", "informat…". Longer words may still be cut (their tooltip is whole).
 FIT_WORD, FIT_HINT = "information", "Alt+3"
-MIN_BAR_SIZE = 8.0  # points: smaller, the key hints cannot be read
+# Points the fitting never goes below: at usual sizes the bar keeps the text's size, as five slots in a narrow
+# window would otherwise shrink it to an unreadable 8 pt; long words are cut there instead.
+FIT_FLOOR = 12.0
 # The share of a text colour kept in the hints and the ghost text: black on white gives 4.7:1 (at 0.45, 3.3:1,
 # under the 4.5:1 that WCAG asks of text), and the ghost text still reads as lighter than the text typed.
 MUTED_ALPHA = 0.55
@@ -169,6 +171,7 @@ class SuggestionBar(QWidget):
             self._layout.addWidget(button)
             self._buttons.append(button)
         self.set_words([])
+        self._fit_size()  # a slot's share changed
 
     def set_words(self, words: list[str], tab_accepts: bool = True) -> None:
         """Fill the slots left to right; slots without a word are blank and disabled.
@@ -196,8 +199,10 @@ class SuggestionBar(QWidget):
         self._fit_size()
 
     def _fit_size(self) -> None:
-        size = self._text_size
-        while size > MIN_BAR_SIZE and self._label_width(size) > self._slot_room():
+        if not self._buttons:
+            return
+        size, floor = self._text_size, min(self._text_size, FIT_FLOOR)
+        while size - 0.5 >= floor and self._label_width(size) > self._slot_room():
             size -= 0.5
         if size != self.font().pointSizeF():
             font = QFont(self.font())

@@ -31,7 +31,7 @@ from foretype.app.settings import (
     previous_draft_path,
 )
 from foretype.app.editor import Editor
-from foretype.app.suggestion_bar import ACCEPT_MODIFIER, ACCEPT_MODIFIER_NAME, SHOW_MODIFIER, SlotButton
+from foretype.app.suggestion_bar import ACCEPT_MODIFIER, ACCEPT_MODIFIER_NAME, SHOW_MODIFIER, SlotButton, SuggestionBar
 from foretype.app.suggestions import SENT_CHUNK, tail_start, text_before
 from foretype.app.window import MIN_WINDOW_WIDTH, MainWindow
 from foretype.model.errors import ForetypeError
@@ -1546,6 +1546,23 @@ def test_large_text_makes_the_suggestions_as_large_as_their_slots_let_a_long_wor
     assert 12 < first.font().pointSizeF() < 36
     window.resize(1800, 560)
     qtbot.waitUntil(lambda: first.font().pointSizeF() == 36)  # room for the text's own size again
+    window.resize(820, 560)
+    qtbot.waitUntil(lambda: window.bar.font().pointSizeF() < 36)
+    three_slots = window.bar.font().pointSizeF()
+    window.bar.set_slots(1)  # as Settings does: one slot has room for more
+    assert window.bar.font().pointSizeF() > three_slots
+
+
+def test_at_usual_sizes_the_suggestions_keep_the_texts_size_however_narrow_the_bar(qtbot):
+    bar = SuggestionBar(5)
+    qtbot.addWidget(bar)
+    bar.resize(480, 40)
+    bar.set_text_size(12)
+    bar.show()
+    qtbot.waitExposed(bar)
+    assert bar.font().pointSizeF() == 12  # five slots in 480 px had shrunk it to 8 pt
+    bar.set_slots(0)  # no slot, no share to fit: no division by zero
+    bar.resize(481, 40)
 
 
 def test_run_opens_the_file_loads_the_model_and_returns_when_the_window_closes(qtbot, tmp_path, tiny_model_path):
