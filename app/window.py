@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 import logging
@@ -294,7 +295,7 @@ class MainWindow(QMainWindow):
         self._watcher.fileChanged.connect(self._on_file_changed)
         self._watcher.directoryChanged.connect(self._on_file_changed)  # a file moved away and written again
         self._draft_dirty = False
-        self._only_reencoded = False  # modified only because a file not in UTF-8 will be saved as UTF-8
+        self._read_digest: bytes | None = None  # of a file not in UTF-8 as read: modified only by its re-encoding while equal
         self._draft_lock, self.draft_slot = lock_draft_slot()
         self._draft_offer = ""  # the offer to restore a draft while it shows, without the note on replacing text
         self._draft_offer_path: Path | None = None  # the file of the draft offered
@@ -465,10 +466,14 @@ class MainWindow(QMainWindow):
 
     def _note_encoding(self, path: Path, text_format: TextFormat) -> None:
         """A file that is not UTF-8 reads as modified: saving writes UTF-8, so its bytes change only if the user saves."""
+        self._read_digest = None
         if text_format.encoding != "UTF-8":
             self.editor.document().setModified(True)
-            self._only_reencoded = True  # until the next edit
+            self._read_digest = self._text_digest()
         self.file_note.setText(encoding_note(path, text_format))
+
+    def _text_digest(self) -> bytes:
+        return hashlib.sha256(self.editor.toPlainText().encode("utf-8", "surrogatepass")).digest()
 
     def reload(self) -> None:
         """Read the open file again after another program or window wrote it; Ctrl+Z brings back the text it replaces."""
@@ -603,7 +608,7 @@ class MainWindow(QMainWindow):
         if not self.editor.document().isModified():
             return True
         question = f"Save the changes to {self._display_name()}?"
-        if self._only_reencoded:
+        if self._read_digest is not None and self._text_digest() == self._read_digest:  # edits undone count as none
             question = (f"{self._display_name()} was read as {self.text_format.encoding} and you have not changed it. "
                         "Save it as UTF-8? (Discard leaves the file as it is.)")
         answer = QMessageBox.warning(
@@ -618,6 +623,7 @@ class MainWindow(QMainWindow):
                       state: tuple[int, int, int] | None = None) -> None:
         self.path = path  # first: the draft offer, reworded as the text changes, compares with the new document
         self.editor.setPlainText(text)
+        self._read_digest = None
         self._known_on_disk(state)
         self.text_format = text_format
         self.editor.document().setModified(False)
@@ -741,6 +747,7 @@ class MainWindow(QMainWindow):
             return
         self.path = path
         self.text_format = draft["format"]
+        self._read_digest = None  # the draft's text, not the file's as read
         self._known_on_disk(draft["disk"])
         self.editor.document().setModified(True)
         self.file_note.setText(encoding_note(path, draft["format"]))  # the note was about the text the draft replaced
@@ -784,7 +791,6 @@ class MainWindow(QMainWindow):
 
     def _on_contents_changed(self) -> None:
         self._draft_dirty = True
-        self._only_reencoded = False
         if self.info.isHidden():  # not isVisible: before the window shows too
             return
         if self.info.topic == "draft":

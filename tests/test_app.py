@@ -1135,6 +1135,7 @@ def test_a_windows_1252_file_opens_as_modified_and_saves_as_utf8_only_when_saved
     add_lines(window, "tart\n")
     assert not window.maybe_save() and asked[1] == "Save the changes to menu.txt?"
     window.editor.undo()
+    assert not window.maybe_save() and asked[2] == asked[0]  # back to the text as read
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Discard)
     assert window.save()
     assert path.read_text(encoding="utf-8") == "café crème “brûlée”\n"
