@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -60,8 +61,14 @@ Command = Callable[[Path | None, list[str], Path], list[str]]  # (base model, in
 
 
 def new_model_path() -> Path:
-    """Where the trainer writes; beside personal.pt, so installing it is an atomic rename."""
-    return data_dir() / "personal-new.pt"
+    """Where this copy's trainer writes: beside personal.pt, so installing it is an atomic rename; one file per
+    running copy, as a second copy's Start deleted the first's finished model (and two runs wrote one file)."""
+    return data_dir() / f"personal-new-{os.getpid()}.pt"
+
+
+def new_model_paths() -> list[Path]:
+    """The unused new models of every copy, a crashed one's too: all that Forget My Data deletes besides personal.pt."""
+    return sorted(data_dir().glob("personal-new*.pt"))
 
 
 def finetune_command(base: Path | None, inputs: list[str], out: Path) -> list[str]:

@@ -31,7 +31,7 @@ from foretype.model.files import TextFileError, TextFormat, atomic_write_text, d
 
 from .cli import app_version
 from .editor import Editor
-from .learn import LearnDialog, new_model_path
+from .learn import LearnDialog, new_model_paths
 from .service import PredictionService, load_predictor
 from .settings import (
     Settings,
@@ -877,14 +877,14 @@ class MainWindow(QMainWindow):
             os.chmod(new, 0o600)
             os.replace(new, target)
         except OSError as e:
-            self.info.show_message(f"Could not install the new model: {e.strerror or e}")
+            self.info.show_message(f"Could not install the new model: {e.strerror or e}", topic="model")  # a model loaded takes it down
             return
         self.switch_model("personal")
 
     def forget_my_data(self) -> None:
         """Delete the personal model and an unused new one; the documents and the unsaved-text draft are the user's own."""
         learning = self.learn_dialog is not None and self.learn_dialog.running()
-        if not (learning or personal_model_path().exists() or new_model_path().exists()):
+        if not (learning or personal_model_path().exists() or new_model_paths()):
             QMessageBox.information(self, "Forget my data", "There is nothing to forget: Foretype has not learned from your writing.")
             return
         in_use = self.service.model_path  # --model F or a chosen file stays in use; the personal model gives way
@@ -899,12 +899,12 @@ class MainWindow(QMainWindow):
             return
         # before end() discards an unused new one
         deleted = ("Your personal model was deleted." if personal_model_path().exists() else
-                   "The new model learned from your writing, not used yet, was deleted." if new_model_path().exists() else
+                   "The new model learned from your writing, not used yet, was deleted." if new_model_paths() else
                    "Learning from your writing was stopped; nothing was kept.")
         if self.learn_dialog is not None:
             self.learn_dialog.end()  # a run in progress would write a new model from the user's text
         failed = []
-        for path in (personal_model_path(), new_model_path()):
+        for path in (personal_model_path(), *new_model_paths()):
             try:
                 path.unlink(missing_ok=True)
             except OSError as e:

@@ -299,6 +299,34 @@ def test_escape_on_a_result_hides_it_and_keeps_the_model_for_later(make_window, 
     assert not new_model_path().exists() and told == ["The new model learned from your writing, not used yet, was deleted."]
 
 
+def test_each_running_copy_trains_into_its_own_file_and_forget_deletes_them_all(make_window, qtbot, writing, fake_command,
+                                                                                monkeypatch):
+    # a second copy's Start deleted the first copy's finished model: both wrote personal-new.pt
+    others = new_model_path().with_name("personal-new-999999.pt")
+    others.parent.mkdir(parents=True, exist_ok=True)
+    others.write_text("the other copy's new model")
+    window = make_window()
+    dialog = start_learning(qtbot, window, "ok", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert others.read_text() == "the other copy's new model"
+    with monkeypatch.context() as other_copy:
+        other_copy.setattr(learn.os, "getpid", lambda: 999999)
+        assert new_model_path() == others  # where that copy's trainer writes: not this copy's file
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    window.forget_my_data()
+    assert not others.exists() and not new_model_path().exists()
+
+
+def test_an_install_error_goes_once_a_model_loads(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.install_personal_model(tmp_path / "gone.pt")
+    assert window.info.isVisible() and "Could not install the new model" in window.info.label.text()
+    with qtbot.waitSignal(window.service.model_ready, timeout=10000):
+        window.switch_model("default")
+    assert not window.info.isVisible()  # it read as if the model in use had failed
+
+
 def test_forget_my_data_stops_a_run_in_a_hidden_dialog(make_window, qtbot, writing, fake_command, monkeypatch):
     window = make_window()
     dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
