@@ -131,7 +131,8 @@ def app_bench(model_path: Path | None, text: str, keystrokes: int = KEYSTROKES, 
 
 def run(args) -> int:
     text = read_bench_text(args.text)
-    result = {**app_bench(Path(args.model) if args.model else None, text, pause_ms=args.pause_ms), "model": args.model or "the bundled model"}
+    result = app_bench(Path(args.model) if args.model else None, text, pause_ms=args.pause_ms)
+    result["model"] = args.model or "the bundled model"
     if args.json:
         print(json.dumps(result))
         return 0

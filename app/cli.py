@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("text", nargs="?", metavar="FILE", help="text file to type from, at least 2,000 characters (default: the bundled sample)")
     p.add_argument("--pause-ms", type=float, default=0.0, help="idle this long before each key, as between a person's keys (default 0)")
-    p.add_argument("--app", action="store_true", help="time the keystrokes in the app's editor (its own thread, and until suggestions show)")
+    p.add_argument("--app", action="store_true",
+                   help="time the keystrokes in the app's editor (its own thread, and until suggestions show)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
