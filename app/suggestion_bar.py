@@ -19,6 +19,7 @@ ACCEPT_MODIFIER_NAME = "Ctrl" if sys.platform == "darwin" else "Alt"
 # Ctrl+Space brings hidden suggestions back, as in code editors; on macOS the Control key too, as Cmd+Space is Spotlight.
 SHOW_MODIFIER = Qt.KeyboardModifier.MetaModifier if sys.platform == "darwin" else Qt.KeyboardModifier.ControlModifier
 HINT_SCALE = 0.8  # the key hint's size against the word's
+HINT_GAP = "  "  # between a word and its key hint
 # The bar's text follows the editor's size, but no larger than lets a word this long and its key fit a slot: at 36 pt
 # in the default window the slots read "informa…", "informat…". Longer words may still be cut (their tooltip is whole).
 FIT_WORD, FIT_HINT = "information", "Alt+3"
@@ -36,6 +37,19 @@ def muted(color: QColor) -> QColor:
     result = QColor(color)
     result.setAlphaF(color.alphaF() * MUTED_ALPHA)
     return result
+
+
+def hint_font(word_font: QFont) -> QFont:
+    """The key hint's font beside a word in ``word_font``: smaller, and never bold."""
+    font = QFont(word_font)
+    font.setBold(False)
+    font.setPointSizeF(word_font.pointSizeF() * HINT_SCALE)
+    return font
+
+
+def hint_width(word_font: QFont, hint: str) -> int:
+    """The room ``hint`` takes after a word in ``word_font``, the gap before it included."""
+    return QFontMetrics(hint_font(word_font)).horizontalAdvance(HINT_GAP + hint)
 
 
 class MutedPlaceholder(QObject):
@@ -111,14 +125,8 @@ class SlotButton(QPushButton):
         """Where the style draws the label: the room for word and hint."""
         return self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
 
-    def _hint_font(self) -> QFont:
-        font = QFont(self.font())
-        font.setBold(False)
-        font.setPointSizeF(font.pointSizeF() * HINT_SCALE)
-        return font
-
     def _hint_width(self) -> int:
-        return QFontMetrics(self._hint_font()).horizontalAdvance("  " + self._hint)
+        return hint_width(self.font(), self._hint)
 
     def hint_color(self) -> QColor:
         return muted(self.palette().color(QPalette.ColorRole.ButtonText))
@@ -140,9 +148,9 @@ class SlotButton(QPushButton):
         baseline = contents.center().y() + (metrics.ascent() - metrics.descent()) // 2
         painter.setPen(self.palette().color(QPalette.ColorRole.ButtonText))
         painter.drawText(left, baseline, self._word)
-        painter.setFont(self._hint_font())
+        painter.setFont(hint_font(self.font()))
         painter.setPen(self.hint_color())
-        painter.drawText(left + word_width, baseline, "  " + self._hint)
+        painter.drawText(left + word_width, baseline, HINT_GAP + self._hint)
 
 
 class SuggestionBar(QWidget):
@@ -211,11 +219,10 @@ class SuggestionBar(QWidget):
 
     def _label_width(self, points: float) -> int:
         """A FIT_WORD in bold and its key hint, at ``points``."""
-        word, hint = QFont(self.font()), QFont(self.font())
+        word = QFont(self.font())
         word.setPointSizeF(points)
         word.setBold(True)
-        hint.setPointSizeF(points * HINT_SCALE)
-        return QFontMetrics(word).horizontalAdvance(FIT_WORD) + QFontMetrics(hint).horizontalAdvance("  " + FIT_HINT)
+        return QFontMetrics(word).horizontalAdvance(FIT_WORD) + hint_width(word, FIT_HINT)
 
     def _slot_room(self) -> int:
         """The width a slot's label gets: the bar's share less the button's own padding."""
