@@ -539,6 +539,10 @@ class LearnDialog(QDialog):
         except OSError as e:
             log.warning("could not delete %s: %s", self.out, e)
 
+    def has_new_model(self) -> bool:
+        """A finished model waits for Use or Discard: shown on the result page, the dialog hidden or not."""
+        return self.pages.currentIndex() == 2 and not self.use_button.isHidden()
+
     def stop(self) -> None:
         """End a run in progress (the trainer is waited for) and discard a result the user did not choose.
 
@@ -549,7 +553,7 @@ class LearnDialog(QDialog):
             self.trainer.cancel()
             self.trainer.process.waitForFinished(KILL_AFTER_MS)
             self.trainer._kill_if_running()
-        if self.pages.currentIndex() == 2 and not self.use_button.isHidden():  # shown on the page, the dialog hidden or not
+        if self.has_new_model():
             self.discard_new_model()
         self.pages.setCurrentIndex(0)
 

@@ -35,6 +35,19 @@ def personal_model_path() -> Path:
     return data_dir() / "personal.pt"
 
 
+def forgotten_path() -> Path:
+    """Rewritten by Forget My Data, so that the other running copies forget too: a run, a personal model loaded."""
+    return data_dir() / "forgotten"
+
+
+def forget_mark() -> str:
+    """What Forget My Data last wrote (a random token), "" if it never ran: a new one means it ran again."""
+    try:
+        return forgotten_path().read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return ""
+
+
 def _draft_name(slot: int) -> str:
     """Each running copy of the app holds a draft slot of its own: draft, draft-2, draft-3..."""
     return "draft" if slot == 1 else f"draft-{slot}"

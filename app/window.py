@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import os
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,8 @@ from .settings import (
     draft_lock_path,
     draft_path,
     draft_slots_on_disk,
+    forget_mark,
+    forgotten_path,
     personal_model_path,
     previous_draft_path,
     waiting_draft_path,
@@ -297,6 +300,9 @@ class MainWindow(QMainWindow):
         self._draft_dirty = False
         self._read_digest: bytes | None = None  # of a file not in UTF-8 as read: modified only by its re-encoding while equal
         self._draft_lock, self.draft_slot = lock_draft_slot()
+        self._forget_mark = forget_mark()  # a new one: Forget My Data ran in another copy, so forget here too
+        self._data_watcher = QFileSystemWatcher([str(data_dir())] if data_dir().is_dir() else [], self)
+        self._data_watcher.directoryChanged.connect(self._on_data_changed)
         self._draft_offer = ""  # the offer to restore a draft while it shows, without the note on replacing text
         self._draft_offer_path: Path | None = None  # the file of the draft offered
         self._quitting = False  # while closing asks to save: a failed save says why the window stays open
@@ -909,11 +915,33 @@ class MainWindow(QMainWindow):
                 path.unlink(missing_ok=True)
             except OSError as e:
                 failed.append(f"{path}: {e.strerror or e}")
+        try:
+            atomic_write_text(forgotten_path(), secrets.token_hex(8))
+        except OSError as e:
+            failed.append(f"{forgotten_path()} (which tells other Foretype windows to forget too): {e.strerror or e}")
+        self._forget_mark = forget_mark()  # this copy has forgotten already
         self.service.load_model(self.settings.model_path(self.model_override))
         if failed:
             self.info.show_message("Could not delete " + "; ".join(failed))
         else:  # a box, not the status bar: the model's "Loaded" message replaced that at once
             QMessageBox.information(self, "Forget my data", deleted)
+
+    def _on_data_changed(self) -> None:
+        """Forget My Data in another running copy: stop a run here and unload the personal model, as it did."""
+        mark = forget_mark()
+        if mark == self._forget_mark:
+            return  # a draft saved, a model installed: not a Forget
+        self._forget_mark = mark
+        learning = self.learn_dialog is not None and (self.learn_dialog.running() or self.learn_dialog.has_new_model())
+        if learning:
+            self.learn_dialog.end()
+        using_personal = self.service.model_path == personal_model_path()
+        if using_personal:
+            self.service.load_model(self.settings.model_path(self.model_override))
+        if learning or using_personal:
+            stopped = "; learning from your writing was stopped here and nothing was kept" if learning else ""
+            self.info.show_message("Forget My Data in another Foretype window deleted what was learned from your "
+                                   f"writing{stopped}.", topic="forgotten")
 
     def zoom(self, steps: int) -> None:
         self._set_text_size(min(MAX_TEXT_SIZE, max(MIN_TEXT_SIZE, self.editor.font().pointSize() + steps)))

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from foretype.app import learn
 from foretype.app.cli import build_parser
 from foretype.app.learn import LearnDialog, finetune_command, new_model_path, scan_inputs
-from foretype.app.settings import Settings, personal_model_path
+from foretype.app.settings import Settings, draft_path, personal_model_path
 from test_app import FakePredictor, make_window, type_text, user_dirs, wait_words  # noqa: F401 (fixtures)
 
 # A stand-in for `foretype finetune --progress jsonl`: behaves as told by its first argument.
@@ -338,6 +338,31 @@ def test_forget_my_data_stops_a_run_in_a_hidden_dialog(make_window, qtbot, writi
     window.forget_my_data()
     assert not dialog.running() and not new_model_path().exists()
     assert told == ["Learning from your writing was stopped; nothing was kept."]  # not "your personal model was deleted"
+
+
+def test_forget_my_data_in_one_copy_stops_another_copys_run_and_unloads_its_personal_model(make_window, qtbot, writing,
+                                                                                           fake_command, monkeypatch):
+    # the other copy went on training from the user's text, and suggesting from the deleted model, after "deleted"
+    personal_model_path().parent.mkdir(parents=True, exist_ok=True)
+    personal_model_path().write_text("personal")
+    loaded = []
+    other = make_window(loader=lambda path: loaded.append(path) or FakePredictor())
+    assert loaded[-1] == personal_model_path()
+    dialog = start_learning(qtbot, other, "wait", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    this = make_window()
+    other.editor.insertPlainText("Dear Anna")
+    other.autosave()  # a draft saved in the data folder is no Forget
+    qtbot.waitUntil(lambda: draft_path(other.draft_slot).exists(), timeout=5000)
+    assert dialog.running() and not other.info.isVisible()
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    this.forget_my_data()
+    qtbot.waitUntil(lambda: not dialog.running() and loaded[-1] is None, timeout=10000)
+    assert not new_model_path().exists() and not personal_model_path().exists()
+    assert "Forget My Data in another Foretype window" in other.info.label.text() and "stopped here" in other.info.label.text()
+    assert not this.info.isVisible()  # its own Forget is no news to it
 
 
 @pytest.mark.parametrize("mode, message", [("crash", "exit status 1: MemoryError: out of memory"),
