@@ -371,8 +371,11 @@ class LearnDialog(QDialog):
         self.progress_bar = QProgressBar(page, textVisible=False)
         self.eta_label = QLabel(page)
         self.detail_label = QLabel(page, wordWrap=True)
-        self.cancel_button = QPushButton("&Cancel", page)
+        # minutes of training must not end with a stray key: the user keeps typing, perhaps into this dialog by
+        # mistake, so Cancel is neither Enter's button nor focused at the start (the page is); Esc and Alt+C still cancel
+        self.cancel_button = QPushButton("&Cancel", page, autoDefault=False)
         self.cancel_button.clicked.connect(self.cancel)
+        page.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         bottom.addWidget(self.cancel_button)
@@ -455,6 +458,7 @@ class LearnDialog(QDialog):
         self.detail_label.setText("")
         self.cancel_button.setEnabled(True)
         self.pages.setCurrentIndex(1)
+        self.pages.currentWidget().setFocus()  # not Cancel, where Start's focus would pass on to
         self.trainer.start(self.command(self.base(), list(self.paths), self.out))
 
     def cancel(self) -> None:

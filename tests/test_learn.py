@@ -284,6 +284,18 @@ def test_escape_cancels_a_run_as_closing_does(make_window, qtbot, writing, fake_
     assert not dialog.isVisible() and not dialog.running() and dialog.pages.currentIndex() == 0
 
 
+def test_typing_into_the_progress_dialog_by_mistake_does_not_cancel_the_run(make_window, qtbot, writing, fake_command):
+    # Space or Enter right after Start pressed the focused Cancel: minutes of training lost to a stray key
+    window = make_window()
+    dialog = start_learning(qtbot, window, "wait", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_A):
+        qtbot.keyClick(dialog.focusWidget() or dialog, key)
+    assert dialog.running() and dialog.cancel_button.isEnabled()
+    qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.running(), timeout=10000)
+
+
 def test_escape_on_a_result_hides_it_and_keeps_the_model_for_later(make_window, qtbot, writing, fake_command, monkeypatch):
     window = make_window()
     dialog = start_learning(qtbot, window, "ok", fake_command, [writing])
