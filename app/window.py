@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from foretype.model.files import TextFileError, TextFormat, atomic_write_text, decode_text_file
+from foretype.model.files import TextFileError, TextFormat, atomic_write, atomic_write_text, decode_text_file
 
 from .cli import app_version
 from .editor import Editor
@@ -294,6 +294,7 @@ class MainWindow(QMainWindow):
         self.text_format = TextFormat()  # how the open file stored its text: saving keeps its line endings and BOM
         self._disk_state: tuple[int, int, int] | None = None  # the file as this window last read or wrote it
         self._told_state: tuple[int, int, int] | None = None  # the file as the user was last told it changed
+        self._disk_digest: bytes | None = None  # of the file's bytes as last read or written: the same bytes again are no change
         self._watcher = QFileSystemWatcher(self)  # says when another program or window writes the open file
         self._watcher.fileChanged.connect(self._on_file_changed)
         self._watcher.directoryChanged.connect(self._on_file_changed)  # a file moved away and written again
@@ -442,15 +443,16 @@ class MainWindow(QMainWindow):
         read = self._read_file(path, missing_ok)
         if read is None:
             return False
-        text, text_format, state = read
-        self._set_document(text, path, text_format, state)
+        text, text_format, state, digest = read
+        self._set_document(text, path, text_format, state, digest)
         self._note_encoding(path, text_format)
         if path.exists():
             self._remember(path)
         return True
 
-    def _read_file(self, path: Path, missing_ok: bool = False) -> tuple[str, TextFormat, tuple[int, int, int] | None] | None:
-        """The file's text, how it stores it and its disk state, or None once the info bar says why it cannot be opened.
+    def _read_file(self, path: Path, missing_ok: bool = False) -> tuple[str, TextFormat, tuple[int, int, int] | None, bytes] | None:
+        """The file's text, how it stores it, its disk state and the digest of its bytes, or None once the info bar says
+        why it cannot be opened.
         With ``missing_ok`` a file that does not exist is an empty one. The state is taken before reading: a write
         in between then reads as a change, never as seen."""
         state = disk_state(path)
@@ -465,7 +467,7 @@ class MainWindow(QMainWindow):
             self.info.show_message(f"Could not open {path}: {error_text(e)}", topic="file")
             return None
         try:
-            return *decode_text_file(data), state
+            return *decode_text_file(data), state, hashlib.sha256(data).digest()
         except TextFileError as e:
             self.info.show_message(f"Could not open {path}: {e}", topic="file")
             return None
@@ -486,14 +488,14 @@ class MainWindow(QMainWindow):
         read = self._read_file(self.path)
         if read is None:
             return
-        text, text_format, state = read
+        text, text_format, state, digest = read
         position = self.editor.textCursor().position()
         self._replace_text(text)
         cursor = self.editor.textCursor()
         cursor.setPosition(min(position, self.editor.document().characterCount() - 1))  # where the user was, if still there
         self.editor.setTextCursor(cursor)
         self.text_format = text_format
-        self._known_on_disk(state)
+        self._known_on_disk(state, digest)
         self.editor.document().setModified(False)
         self._note_encoding(self.path, text_format)
         self._update_title()
@@ -505,10 +507,21 @@ class MainWindow(QMainWindow):
         cursor.insertText(text)
         self.editor.setTextCursor(cursor)  # at the end
 
-    def _known_on_disk(self, state: tuple[int, int, int] | None) -> None:
-        """The open file is as this window last read or wrote it: a change from here on is another's."""
+    def _known_on_disk(self, state: tuple[int, int, int] | None, digest: bytes | None = None) -> None:
+        """The open file is as this window last read or wrote it: a change from here on is another's. Without the
+        ``digest`` of its bytes (a draft's file) any write counts as a change, even of the same bytes."""
         self._disk_state = self._told_state = state
+        self._disk_digest = digest
         self._follow_file()
+
+    def _same_bytes_on_disk(self, target: Path) -> bool:
+        """The file was written again with the bytes this window last read or wrote (a sync tool, `touch`, another
+        editor saving unchanged text): no change to tell of or to ask about."""
+        try:
+            return (self._disk_digest is not None and not is_special(target)
+                    and hashlib.sha256(target.read_bytes()).digest() == self._disk_digest)
+        except OSError:
+            return False
 
     def _follow_file(self) -> None:
         """Watch the open file and its folder, anew after each change: a save that writes a new file and renames it
@@ -526,6 +539,9 @@ class MainWindow(QMainWindow):
         state = disk_state(self.path.resolve()) if self.path else None
         if self.path is None or state in (self._disk_state, self._told_state):
             return  # our own save, another file of the folder, or a change the user was told of
+        if state is not None and self._same_bytes_on_disk(self.path.resolve()):
+            self._disk_state = state  # taken before reading: a write meanwhile reads as a change next time
+            return
         self._told_state = state
         if state is None:
             self.info.show_message(f"{self.path.name} was deleted or moved on disk. Saving writes it again.",
@@ -570,7 +586,8 @@ class MainWindow(QMainWindow):
         and the draft stay as they were."""
         target = path.resolve()  # through a symlink, not over it
         on_disk = disk_state(target)  # None: deleted, nothing of another's to lose
-        if path == self.path and on_disk not in (None, self._disk_state) and not self._replace_changes_on_disk(path):
+        if (path == self.path and on_disk not in (None, self._disk_state) and not self._same_bytes_on_disk(target)
+                and not self._replace_changes_on_disk(path)):
             return False
         try:
             if is_special(target):  # the temporary file would be renamed over it: /dev/full became a regular file
@@ -578,13 +595,14 @@ class MainWindow(QMainWindow):
                 return False
             # an existing file keeps its permissions (the temporary file is private)
             mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-            atomic_write_text(target, self.text_format.file_text(self.editor.toPlainText()), mode=mode)
+            data = self.text_format.file_text(self.editor.toPlainText()).encode("utf-8")
+            atomic_write(target, lambda f: f.write(data), mode=mode)
         except OSError as e:
             unchanged = "; the file on disk is unchanged" if os.path.exists(target) else ""
             self._show_save_error(f"Could not save {path}: {save_error_text(target, e)}{unchanged}")
             return False
         self.path = path
-        self._known_on_disk(disk_state(target))
+        self._known_on_disk(disk_state(target), hashlib.sha256(data).digest())
         self.editor.document().setModified(False)
         self._update_title()  # Save As of an unmodified document changes the name, not the modified flag
         self._clear_file_messages()
@@ -626,11 +644,11 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def _set_document(self, text: str, path: Path | None, text_format: TextFormat,
-                      state: tuple[int, int, int] | None = None) -> None:
+                      state: tuple[int, int, int] | None = None, digest: bytes | None = None) -> None:
         self.path = path  # first: the draft offer, reworded as the text changes, compares with the new document
         self.editor.setPlainText(text)
         self._read_digest = None
-        self._known_on_disk(state)
+        self._known_on_disk(state, digest)
         self.text_format = text_format
         self.editor.document().setModified(False)
         self._discard_draft()

@@ -808,6 +808,26 @@ def test_saving_over_a_file_changed_on_disk_since_asks_first(make_window, qtbot,
     assert window.save() and len(asked) == 2  # its own last save is no change on disk
 
 
+def test_the_same_bytes_written_again_are_no_change_on_disk(make_window, qtbot, tmp_path, monkeypatch):
+    # a sync tool or another editor rewriting the file unchanged asked "changed on disk" and stopped the next save
+    path = tmp_path / "note.txt"
+    path.write_bytes(b"one\r\n")
+    window = make_window()
+    assert window.open_file(path)
+    atomic_write(path, lambda f: f.write(b"one\r\n"))  # a new file, the same bytes
+    window._on_file_changed()
+    assert not window.info.isVisible()
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: pytest.fail(f"asked: {a[2]}"))
+    add_lines(window, "two\n")
+    assert window.save() and path.read_bytes() == b"one\r\ntwo\r\n"
+    atomic_write(path, lambda f: f.write(b"one\r\ntwo\r\n"))  # after a save, its bytes
+    add_lines(window, "three\n")
+    assert window.save()
+
+    atomic_write(path, lambda f: f.write(b"one\ntwo\nthree\n"))  # the same text in other line endings is a change
+    qtbot.waitUntil(lambda: "note.txt was changed on disk" in window.info.label.text())
+
+
 def test_a_file_changed_on_disk_is_offered_to_reload_and_reloading_is_undoable(make_window, qtbot, tmp_path):
     path = tmp_path / "note.txt"
     path.write_text("one\n", encoding="utf-8")
@@ -1221,8 +1241,7 @@ def test_a_full_disk_leaves_the_saved_file_as_it_was_and_says_why(make_window, t
         f.write(b"A longer")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as the OS raises it
 
-    monkeypatch.setattr(window_module, "atomic_write_text",
-                        lambda target, text, mode: atomic_write(target, write_until_full, mode))
+    monkeypatch.setattr(window_module, "atomic_write", lambda target, write, mode: atomic_write(target, write_until_full, mode))
     assert not window.save()
     assert window.info.label.text() == f"Could not save {path}: no space left on device; the file on disk is unchanged"
     assert path.read_text() == "Saved before." and os.listdir(tmp_path / "docs") == ["notes.txt"]  # no temporary file left
@@ -1241,10 +1260,10 @@ def test_a_failed_save_offers_save_as_and_on_quitting_says_the_window_stays_open
 
     type_text(qtbot, window, " and me")
 
-    def full_disk(target, text, mode):
+    def full_disk(target, write, mode):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(window_module, "atomic_write_text", full_disk)
+    monkeypatch.setattr(window_module, "atomic_write", full_disk)
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Save)  # save on quitting
     assert not window.close() and window.isVisible()
     assert window.info.label.text().endswith("unchanged. The window stays open because your text is not saved.")
