@@ -94,6 +94,10 @@ class SlotButton(QPushButton):
     def word(self) -> str:
         return self._word
 
+    def mouseDoubleClickEvent(self, event) -> None:
+        """Not a second press: a double-click accepted twice, the second time a word the bar showed after the first."""
+        event.accept()
+
     def set_word(self, word: str, hint: str) -> None:
         self._word, self._hint = word, hint
         self._elide()

@@ -111,7 +111,10 @@ class SuggestionController(QObject):
                       (Qt.Key.Key_Backspace, NO_MODIFIER): self.undo_acceptance,
                       (Qt.Key.Key_Return, NO_MODIFIER): self._newline_after_word,
                       (Qt.Key.Key_Enter, NO_MODIFIER): self._newline_after_word}
-        for i, key in enumerate((Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5)):
+        # every digit: Alt+6 (no slot has it) typed "6" into the text
+        digits = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_6, Qt.Key.Key_7,
+                  Qt.Key.Key_8, Qt.Key.Key_9, Qt.Key.Key_0)
+        for i, key in enumerate(digits):
             self._keys[(key, ACCEPT_MODIFIER)] = lambda i=i: self._accept_slot(i)
 
         # one request per event-loop turn, however many signals an edit fires
@@ -200,12 +203,14 @@ class SuggestionController(QObject):
             self.editor.setTextCursor(cursor)
             self.editor.start_undo_step()  # what is typed next, even with no space between, is undone apart
         self._auto_space_end = cursor.position() if space_wanted else None
+        self._hidden = not space_wanted  # at the accepted word's end: longer words of it ("be" -> bed) are not wanted
         self._count_edit(len(insert), accepts=1)
         return True
 
     def _accept_with_tab(self) -> bool:
-        """Tab accepts the first suggestion, except at the start of a line, where it indents."""
-        return not self._tab_indents() and self.accept(0)
+        """Tab accepts the first suggestion, except at the start of a line, where it indents. Right after an
+        acceptance it never types a tab: a second Tab is meant as another acceptance."""
+        return not self._tab_indents() and (self.accept(0) or self._acceptance is not None)
 
     def _accept_slot(self, index: int) -> bool:
         """Alt+N accepts slot N; with the slot empty it does nothing: the key must never type its digit."""
@@ -263,6 +268,21 @@ class SuggestionController(QObject):
         self.typed_chars += 1
         return True
 
+    def _join_word(self, char: str) -> bool:
+        """An apostrophe or hyphen typed right after a word's auto-inserted space takes its place and ends it: "Sarah " +
+        "'" -> "Sarah'" ("Sarah's"), "well " + "-" -> "well-". A space typed first keeps them apart: "said '", "home -"."""
+        cursor = self._after_auto_space()
+        if cursor is None or not self.editor.document().characterAt(cursor.selectionStart() - 1).isalnum():
+            return False  # "said, " + "'" opens a quotation
+        with self._own_edit():
+            cursor.insertText(char)
+            self.editor.setTextCursor(cursor)
+        self._acceptance = self._auto_space_end = None
+        self.typed_keys += 1
+        self.typed_chars += 1
+        self._count_edit(-1, accepts=0)  # the space it replaced
+        return True
+
     def _closes_quote(self, char: str) -> bool:
         """A straight double quote closes a quotation when the line before it has an odd number of them:
         '"Here ' + '"' -> '"Here" '. (Not the single quote: apostrophes make its count meaningless.)"""
@@ -298,6 +318,8 @@ class SuggestionController(QObject):
         if len(text) == 1 and (text in SMART_PUNCTUATION or self._closes_quote(text)) and self._smart_punctuation(text):
             return True
         if text == SPACE and self._absorb_space():
+            return True
+        if len(text) == 1 and text in WORD_JOINERS and self._join_word(text):
             return True
         if text and (text.isprintable() or text == "\r"):  # Return types a newline
             self.typed_keys += 1

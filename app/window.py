@@ -77,6 +77,7 @@ def keyboard_shortcuts(slots: int) -> list[tuple[str, str]]:
         ("Backspace right after accepting", "take the accepted word back"),
         (". , ; : ! ? right after accepting", "goes before the added space"),
         ('" right after accepting', "closes an open quotation, before the added space"),
+        ("' or - right after accepting", "joins the word in place of the added space (Sarah's, well-known)"),
         ("Enter right after accepting", "starts a new line in place of the added space"),
     ]
 

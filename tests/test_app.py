@@ -15,8 +15,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QPalette, QTextCursor
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QMouseEvent, QPalette, QTextCursor
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QPushButton, QStyle, QStyleOptionButton
 
 from foretype.app import window as window_module
@@ -229,6 +229,15 @@ def wait_words(qtbot, window: MainWindow, words: list[str]) -> None:
     qtbot.waitUntil(lambda: window.bar.words() == words, timeout=5000)
 
 
+def send_mouse_events(widget, types: list[QEvent.Type]) -> None:
+    """Left-button events at the widget's centre, in this order (QTest's double-click is no real one)."""
+    at = QPointF(widget.rect().center())
+    for event_type in types:
+        buttons = Qt.MouseButton.NoButton if event_type == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
+        QApplication.sendEvent(widget, QMouseEvent(event_type, at, widget.mapToGlobal(at), Qt.MouseButton.LeftButton,
+                                                   buttons, Qt.KeyboardModifier.NoModifier))
+
+
 def type_then_press(qtbot, window: MainWindow, text: str, key=Qt.Key.Key_Tab, modifier=Qt.KeyboardModifier.NoModifier) -> None:
     """Type ``text``, wait until the fake's suggestions for the text before the cursor show, press ``key``."""
     type_text(qtbot, window, text)
@@ -330,6 +339,15 @@ def test_tab_accepts_the_top_suggestion_and_alt_2_the_second(make_window, qtbot)
     wait_words(qtbot, window, ["woa", "wob", "woc"])
     qtbot.mouseClick(window.bar._buttons[2], Qt.MouseButton.LeftButton)
     assert window.editor.toPlainText() == "hela two woc "
+    wait_words(qtbot, window, PREDICTIONS[:3])
+    double_click = [QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
+                    QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseButtonRelease]  # as a window system sends it
+    send_mouse_events(window.bar._buttons[1], double_click[:2])
+    assert window.editor.toPlainText() == "hela two woc two "
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
+    send_mouse_events(window.bar._buttons[1], double_click[2:])  # accepted the word shown after the first click too
+    assert window.editor.toPlainText() == "hela two woc two "
+    window.editor.undo()
     assert window.controller.accepted_chars == len("a two c ")
     assert window.saved_label.text() == f"Saved {1 - (5 + 3) / (5 + 8):.0%} of keystrokes"  # 5 letters and 3 accepts for 13
 
@@ -377,7 +395,7 @@ def test_an_alt_key_for_an_empty_slot_types_nothing(make_window, qtbot):
     type_text(qtbot, window, "Thank you very ")
     wait_words(qtbot, window, ["one"])
     assert [button.hint() for button in window.bar._buttons] == ["Tab", "", ""]  # an empty slot shows no key
-    for key in (Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_5):  # slot 2 is empty, slot 5 is not even shown
+    for key in (Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_5, Qt.Key.Key_6, Qt.Key.Key_0):  # empty, not shown, never a slot
         qtbot.keyClick(window.editor, key, ACCEPT_MODIFIER)
     assert window.editor.toPlainText() == "Thank you very "
 
@@ -523,6 +541,26 @@ def test_a_straight_double_quote_after_an_accepted_word_closes_an_open_quotation
     assert window.editor.toPlainText() == '"Hea" saa "'
 
 
+def test_an_apostrophe_or_hyphen_after_an_accepted_word_joins_it_unless_a_space_was_typed_first(make_window, qtbot):
+    # "Sarah 's car", "well -known": the added space stayed before them
+    window = make_window()
+    type_then_press(qtbot, window, "It was Sar")
+    type_text(qtbot, window, "'")
+    assert window.editor.toPlainText() == "It was Sara'"
+    window.editor.undo()
+    assert window.editor.toPlainText() == "It was Sara "  # the join is its own step
+    window.editor.redo()
+    type_text(qtbot, window, "s car")
+    type_then_press(qtbot, window, ", a wel")
+    type_text(qtbot, window, "-known")
+    assert window.editor.toPlainText() == "It was Sara's car, a wela-known"
+    type_then_press(qtbot, window, " one. She sa")
+    type_text(qtbot, window, ",'")  # after punctuation it opens a quotation
+    type_then_press(qtbot, window, "Go ho")
+    type_text(qtbot, window, " -")  # a space typed first: a dash, not a compound
+    assert window.editor.toPlainText().endswith("She saa, 'Go hoa -")
+
+
 def test_enter_right_after_accepting_takes_the_place_of_the_added_space(make_window, qtbot):
     window = make_window()
     type_then_press(qtbot, window, "Thank you very mu")
@@ -611,6 +649,12 @@ def test_no_space_is_added_before_existing_whitespace_or_with_auto_space_off(mak
     window.editor.setPlainText("")
     type_then_press(qtbot, window, "wo")
     assert window.editor.toPlainText() == "woa"
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
+    assert window.bar.words() == []  # "woa" is the word chosen: not "woaa", which a second Tab took
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "woa"  # nor a tab after it
+    type_text(qtbot, window, " ")
+    wait_words(qtbot, window, PREDICTIONS[:3])
 
 
 def test_no_suggestions_inside_a_word(make_window, qtbot):
@@ -702,7 +746,7 @@ def test_help_lists_the_keyboard_shortcuts(make_window, monkeypatch):
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     help_menu.actions()[0].trigger()
     assert all(key in shown[0] for key in ("Tab", f"{ACCEPT_MODIFIER_NAME}+1", "Esc", "Ctrl+Space"))
-    for key in (f"{ACCEPT_MODIFIER_NAME}+1 accepts there", ". , ; : ! ? right after", '" right after', "Enter right after"):
+    for key in (f"{ACCEPT_MODIFIER_NAME}+1 accepts there", ". , ; : ! ? right after", '" right after', "' or - right after", "Enter right after"):
         assert key in shown[0]  # the keys that act differently at the start of a line or right after accepting
 
 
