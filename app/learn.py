@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from foretype.training.textfiles import Skipped, expand_inputs, read_text_file
+from foretype.training.textfiles import Skipped, expand_inputs, plural, read_text_file
 
 from .cli import LOG_PREFIX
 from .settings import data_dir
@@ -163,10 +163,6 @@ def format_bytes(n: int) -> str:
             return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def format_duration(seconds: float) -> str:

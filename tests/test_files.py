@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import os
 
 import pytest
 
 from foretype.model.files import TextFileError, TextFormat, decode_text
-from foretype.training.textfiles import Skipped, read_text_file
+from foretype.training.textfiles import NOT_REGULAR, Skipped, expand_inputs, plural, read_text_file
 
 BAD_UTF16 = {
     "odd length": codecs.BOM_UTF16_LE + "hi".encode("utf-16-le") + b"x",
@@ -47,3 +48,22 @@ def test_a_byte_windows_1252_leaves_undefined_keeps_the_rest_windows_1252():
 ])
 def test_decode_text_reports_line_endings_and_a_utf8_bom(data, text, text_format):
     assert decode_text(data) == (text, text_format)
+
+
+def test_pipes_and_devices_are_skipped_not_read_and_each_file_is_read_once(tmp_path):
+    # a pipe in a folder hung eval, prepare and finetune; "**" through a link back up the tree read one file 41 times
+    folder = tmp_path / "writing"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "letter.txt").write_text("Dear Anna,\n")
+    (folder / "sub" / "up").symlink_to("..")
+    os.mkfifo(folder / "pipe.txt")
+    found = list(expand_inputs([f"{folder}/**", str(folder), str(folder / "sub" / "letter.txt"), "/dev/zero"]))
+    files = [item for item in found if not isinstance(item, Skipped)]
+    assert files == [folder / "sub" / "letter.txt"]
+    reasons = {item.path.name: item.reason for item in found if isinstance(item, Skipped)}
+    assert reasons["pipe.txt"] == reasons["zero"] == NOT_REGULAR
+    assert read_text_file(folder / "pipe.txt") == Skipped(folder / "pipe.txt", NOT_REGULAR)
+
+
+def test_plural():
+    assert [plural(n, "file") for n in (0, 1, 2, 1024)] == ["0 files", "1 file", "2 files", "1,024 files"]

@@ -136,7 +136,7 @@ from foretype.model.vocabulary import Vocabulary
 from .config import TrainConfig
 from .evaluate import Totals, evaluate_text, first_words, text_bits
 from .prepare import DOC_SEPARATOR, encode_stream
-from .textfiles import Skipped, expand_inputs, nothing_read, read_text_file, split_documents
+from .textfiles import Skipped, expand_inputs, nothing_read, plural, read_text_file, split_documents
 from .train import TokenStreams, lr_at
 
 log = logging.getLogger(__name__)
@@ -467,7 +467,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
     if text.truncated:
         progress.warning(f"read only the first {MAX_INPUT_BYTES // 2**20} MB of the input; the rest was left out")
     log.info("%s: learning from %s characters, checking on %s held-out characters; at most %d steps of %d x %d tokens",
-             "1 file" if text.files == 1 else f"{text.files:,} files", f"{text.train_chars:,}", f"{text.held_out_chars:,}",
+             plural(text.files, "file"), f"{text.train_chars:,}", f"{text.held_out_chars:,}",
              total, batch, config.seq_len)
 
     # before: the quick batched held-out bits/char (the early-stopping reference), the probe's, then the engine's figures

@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,8 +31,35 @@ class Skipped:
         return f"skipped {self.path}: {self.reason}"
 
 
+NOT_REGULAR = "not a regular file (a device, a pipe or a socket)"
+
+
+def plural(n: int, noun: str) -> str:
+    """"1 file", "2 files", "1,024 files"."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def expand_inputs(inputs: Iterable[str | os.PathLike]) -> Iterator[Path | Skipped]:
-    """Files named, files under folders (sorted, hidden ones left out), and glob matches."""
+    """Files named, files under folders (sorted, hidden ones left out), and glob matches; each file once, however
+    it is reached (a file named twice, a folder and a file in it, a glob through a link back up the tree)."""
+    seen: set[tuple[int, int]] = set()
+    for path in _named_paths(inputs):
+        if isinstance(path, Skipped):
+            yield path
+            continue
+        try:
+            st = path.stat()
+        except OSError as e:  # a link to nowhere, a loop of links
+            yield Skipped(path, "not found" if isinstance(e, FileNotFoundError) else f"cannot be read ({e.strerror or e})")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            yield Skipped(path, NOT_REGULAR)  # reading /dev/zero never ends, a pipe waits for ever
+        elif (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            yield path
+
+
+def _named_paths(inputs: Iterable[str | os.PathLike]) -> Iterator[Path | Skipped]:
     for item in inputs:
         item = str(item)
         paths = [Path(p) for p in sorted(glob.glob(item, recursive=True))] if glob.has_magic(item) else [Path(item)]
@@ -44,10 +72,8 @@ def expand_inputs(inputs: Iterable[str | os.PathLike]) -> Iterator[Path | Skippe
                     for name in sorted(files):
                         if not name.startswith("."):
                             yield Path(root) / name
-            elif path.is_file():
-                yield path
             else:
-                yield Skipped(path, "not found")
+                yield path
 
 
 def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped:
@@ -55,6 +81,8 @@ def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped
     if path.suffix.lower() not in TEXT_SUFFIXES:
         return Skipped(path, f"not a plain-text file type ({path.suffix})")
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return Skipped(path, NOT_REGULAR)
         with open(path, "rb") as f:
             data = f.read(max_bytes)
     except OSError as e:
