@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from foretype.model.modelfile import load_model_file, sha256_of
+from foretype.model.modelfile import ModelFileError, load_model_file, sha256_of
 from foretype.model.recency import Lexicon
 from foretype.training import finetune as finetune_module
 from foretype.training.finetune import (
@@ -165,10 +165,13 @@ def test_progress_stream_follows_the_documented_schema(finetuned):
     assert [line["elapsed"] for line in lines] == sorted(line["elapsed"] for line in lines)
 
 
+PREVIOUS_MODEL = b"PK\x03\x04 the previous personal model"  # a zip's first bytes, as a model file has
+
+
 def test_cancel_leaves_the_previous_model_byte_identical(tiny_model_path, mine, tmp_path):
     """SIGTERM (the app's Cancel) as soon as the first progress line arrives."""
     out = tmp_path / "personal.pt"
-    out.write_bytes(b"the previous personal model")
+    out.write_bytes(PREVIOUS_MODEL)
     proc = subprocess.Popen([sys.executable, "-m", "foretype.app.cli", "finetune", "--base", str(tiny_model_path), str(mine),
                              "--out", str(out), "--progress", "jsonl"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
@@ -181,14 +184,14 @@ def test_cancel_leaves_the_previous_model_byte_identical(tiny_model_path, mine, 
     assert proc.wait(timeout=60) == 130, proc.stderr.read()
     assert "foretype: 1 file: learning from" in proc.stderr.read()  # notes.txt; photo.jpg skipped
     assert lines[-1]["event"] == "cancelled"
-    assert out.read_bytes() == b"the previous personal model"
+    assert out.read_bytes() == PREVIOUS_MODEL
     assert os.listdir(tmp_path) == ["personal.pt"]
 
 
 @pytest.mark.parametrize("moment", ["training", "saving", "disk full"])
 def test_interrupt_or_failure_at_any_moment_leaves_the_previous_model(tiny_model_path, mine, tmp_path, monkeypatch, moment):
     out = tmp_path / "personal.pt"
-    out.write_bytes(b"the previous personal model")
+    out.write_bytes(PREVIOUS_MODEL)
     error = OSError(errno.ENOSPC, "No space left on device") if moment == "disk full" else KeyboardInterrupt()
 
     def fail(*args, **kwargs):
@@ -200,7 +203,7 @@ def test_interrupt_or_failure_at_any_moment_leaves_the_previous_model(tiny_model
         monkeypatch.setattr(torch, "save", fail)  # inside the atomic write of the model file
     with pytest.raises(type(error)):
         finetune(tiny_model_path, [str(mine)], out, FinetuneConfig(report_words=20), Progress("jsonl", io.StringIO()))
-    assert out.read_bytes() == b"the previous personal model"
+    assert out.read_bytes() == PREVIOUS_MODEL
     assert os.listdir(tmp_path) == ["personal.pt"]
 
 
@@ -225,9 +228,15 @@ def test_bad_input_is_refused_in_one_line(tiny_model_path, tmp_path, files, mess
     assert not (tmp_path / "out.pt").exists()
 
 
-def test_an_output_folder_is_refused_before_training(tiny_model_path, mine, tmp_path):
-    with pytest.raises(FinetuneError, match="is a folder; give the personal model a file name"):
+def test_an_output_that_is_no_model_file_is_refused_before_training(tiny_model_path, mine, tmp_path):
+    with pytest.raises(ModelFileError, match="is a folder: name a model file to write"):
         finetune(tiny_model_path, [str(mine)], tmp_path, FAST, Progress("jsonl", io.StringIO()))
+    # `--out` naming one of the inputs replaced the user's writing with the model
+    notes = tmp_path / "notes.txt"
+    notes.write_text(personal_text())
+    with pytest.raises(ModelFileError, match="notes.txt exists and is not a model file: it was left as it is"):
+        finetune(tiny_model_path, [str(notes)], notes, FAST, Progress("jsonl", io.StringIO()))
+    assert notes.read_text() == personal_text()
 
 
 def test_command_line_error_is_one_line_and_a_jsonl_event(tiny_model_path, tmp_path):

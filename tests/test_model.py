@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import pickle
 import re
 import zipfile
@@ -11,6 +13,7 @@ import torch
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from foretype.model import files as files_module
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
 from foretype.model.modelfile import FORMAT_VERSION, ModelFileError, load_model_file, save_model_file
 from foretype.model.recency import Lexicon
@@ -185,6 +188,73 @@ def test_wrong_version_fails_clearly(tmp_path, tokenizer):
     torch.save(payload, path)
     with pytest.raises(ModelFileError, match=f"version {FORMAT_VERSION + 1}"):
         load_model_file(path)
+
+
+def test_changed_bytes_fail_their_checksums_clearly(tmp_path, tokenizer):
+    # torch.load does not check the zip's checksums: a damaged default.pt gave wrong suggestions and no error
+    path = tmp_path / "m.pt"
+    save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram", dtype=torch.float32)
+    data = bytearray(path.read_bytes())
+    weights = data.find(b"PK", len(data) // 2)  # an entry in the second half: weights
+    data[weights - 40 : weights - 20] = bytes(20)
+    path.write_bytes(data)
+    with pytest.raises(ModelFileError, match="m.pt is damaged: its contents do not match the checksums"):
+        load_model_file(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p["state_dict"]["lstm.weight_hh_l0"].fill_(float("nan")), "weights that are not numbers"),
+    (lambda p: p["state_dict"].update({"embedding.weight": p["state_dict"]["embedding.weight"].long()}), "holds torch.int64 numbers"),
+    (lambda p: p.update(quantize="int4"), "asks for 'int4' quantization"),
+    (lambda p: p.update(version=str(FORMAT_VERSION)), f"has model format version '{FORMAT_VERSION}'; this Foretype reads version"),
+])
+def test_weights_that_are_no_numbers_and_unknown_fields_fail_clearly(tmp_path, tokenizer, change, message):
+    path = tmp_path / "m.pt"
+    save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
+    payload = torch.load(path, weights_only=True)
+    change(payload)
+    torch.save(payload, path)
+    with pytest.raises(ModelFileError, match=re.escape(message)):
+        load_model_file(path)
+
+
+def test_a_full_disk_while_saving_is_an_os_error_and_leaves_the_old_file(tmp_path, tokenizer, monkeypatch):
+    # torch.save writing into the file reported ENOSPC as a RuntimeError: a traceback, and no "error" event for the app
+    path = tmp_path / "m.pt"
+    path.write_bytes(b"PK\x03\x04 an older model")
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f, self.room = f, 2000
+
+        def write(self, data):
+            self.room -= len(data)
+            if self.room < 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(files_module.os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match="No space left"):
+        save_model_file(path, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
+    assert path.read_bytes() == b"PK\x03\x04 an older model" and os.listdir(tmp_path) == ["m.pt"]
+
+
+def test_a_model_is_never_written_over_a_file_of_another_kind(tmp_path, tokenizer):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Dear Anna,")
+    with pytest.raises(ModelFileError, match="notes.txt exists and is not a model file"):
+        save_model_file(notes, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
+    assert notes.read_text() == "Dear Anna,"
 
 
 def test_wrong_shapes_fail_clearly(tmp_path, tokenizer):

@@ -127,7 +127,8 @@ from tqdm import tqdm
 
 from foretype.model.errors import ForetypeError
 from foretype.model.lstm import LSTMLanguageModel, repackage_state
-from foretype.model.modelfile import LoadedModel, default_model_path, load_model_file, save_model_file, sha256_of
+from foretype.model.modelfile import (LoadedModel, check_model_output, default_model_path, load_model_file, save_model_file,
+                                      sha256_of)
 from foretype.model.predictor import Predictor
 from foretype.model.recency import Lexicon
 from foretype.model.tokenizer import Tokenizer
@@ -426,8 +427,7 @@ def pull_toward(params: list[torch.Tensor], base: list[torch.Tensor], amount: fl
 
 
 def check_writable(path: Path) -> None:
-    if path.is_dir():
-        raise FinetuneError(f"{path} is a folder; give the personal model a file name")
+    check_model_output(path)  # --out notes.txt, or one of the inputs, would lose the user's writing
     folder = next((p for p in path.absolute().parents if p.exists()), Path("/"))
     if not os.access(folder, os.W_OK):
         raise FinetuneError(f"cannot write to {folder}")
