@@ -14,6 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
+from foretype.model.files import refused_folder
 from foretype.training.textfiles import TEXT_SUFFIXES
 
 LOG_PREFIX = "foretype: "  # starts every log line, which the Learn dialog tells from an error's cause
@@ -62,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("-k", type=int, default=3, help="number of suggestions (default 3)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("text", help="the text before the cursor: end it with a space to predict the next word; "
-                                "without one the last word is completed")
+    p.add_argument("text", type=argument_text, help="the text before the cursor: end it with a space to predict the next word; "
+                                                   "without one the last word is completed")
 
     p = sub.add_parser("prepare", help="read text files, train the tokenizer, encode train/val token files")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or globs of text")
@@ -114,6 +115,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def argument_text(value: str) -> str:
+    """A command-line argument as text: bytes that are not UTF-8, which Python keeps as lone surrogates (the
+    tokenizer refused them with a traceback), read as U+FFFD."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def os_error_text(e: OSError) -> str:
+    """One line for an OSError, naming the user's file: not the temporary file that atomic_write writes first."""
+    reason = e.strerror or str(e)
+    if e.filename2 is not None:  # renaming the temporary file over the target failed
+        return f"{reason}: {e.filename2}"
+    folder = refused_folder(e)
+    if folder is not None:
+        return f"cannot create files in {folder} ({reason})"
+    return f"{reason}: {e.filename}" if e.filename is not None else reason
+
+
 def opens_a_file(argv: list[str]) -> bool:
     """`foretype letter.txt` means `foretype app letter.txt`, as `foretype` alone means `foretype app`.
 
@@ -140,24 +158,19 @@ def main(argv: list[str] | None = None) -> int:
         args.model, args.file = None, None
     logging.basicConfig(level=logging.INFO, format=LOG_PREFIX + "%(message)s", stream=sys.stderr)
     module_name = "foretype.app.bench" if command == "bench" and args.app else COMMANDS[command]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        if e.name != module_name:
-            raise
-        print(f"foretype {command}: not available yet", file=sys.stderr)
-        return 2
-
     from foretype.model.errors import ForetypeError
 
     try:
-        return module.run(args)
+        return importlib.import_module(module_name).run(args)
     except ForetypeError as e:
         print(f"foretype {command}: error: {e}", file=sys.stderr)
         return 1
     except OSError as e:  # a full disk, a permission denied: one line, not a traceback
-        print(f"foretype {command}: error: {e.strerror or e}{f': {e.filename}' if e.filename else ''}", file=sys.stderr)
+        print(f"foretype {command}: error: {os_error_text(e)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the commands that keep work (train, finetune) have said so already
+        print(f"foretype {command}: interrupted", file=sys.stderr)
+        return 130
 
 
 def main_gui() -> int:

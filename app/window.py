@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from foretype.model.files import TextFileError, TextFormat, atomic_write, atomic_write_text, decode_text_file
+from foretype.model.files import (TextFileError, TextFormat, atomic_write, atomic_write_text, decode_text_file, refused_folder,
+                                  usual_file_mode)
 
 from .cli import app_version
 from .editor import Editor
@@ -100,16 +101,10 @@ def error_text(e: OSError) -> str:
     return e.strerror[:1].lower() + e.strerror[1:] if e.strerror[1:2].islower() else e.strerror
 
 
-def save_error_text(target: Path, e: OSError) -> str:
-    """Why saving ``target`` failed.
-
-    The text goes to a new temporary file beside ``target`` first (atomic_write), so an error about another
-    file means the folder refused a new file: in /proc that is "no such file or directory", which alone
-    reads as if the document were missing.
-    """
-    if e.filename is not None and e.filename2 is None and Path(e.filename) != target:
-        return f"cannot create files in {Path(e.filename).parent} ({error_text(e)})"
-    return error_text(e)
+def save_error_text(e: OSError) -> str:
+    """Why saving failed: the text goes to a new temporary file first (atomic_write), which the folder may refuse."""
+    folder = refused_folder(e)
+    return f"cannot create files in {folder} ({error_text(e)})" if folder is not None else error_text(e)
 
 
 def disk_state(path: Path | None) -> tuple[int, int, int] | None:
@@ -595,12 +590,12 @@ class MainWindow(QMainWindow):
                 self._show_save_error(f"Could not save {path}: {SPECIAL}")
                 return False
             # an existing file keeps its permissions (the temporary file is private)
-            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+            mode = target.stat().st_mode & 0o7777 if target.exists() else usual_file_mode()
             data = self.text_format.file_text(self.editor.toPlainText()).encode("utf-8")
             atomic_write(target, lambda f: f.write(data), mode=mode)
         except OSError as e:
             unchanged = "; the file on disk is unchanged" if os.path.exists(target) else ""
-            self._show_save_error(f"Could not save {path}: {save_error_text(target, e)}{unchanged}")
+            self._show_save_error(f"Could not save {path}: {save_error_text(e)}{unchanged}")
             return False
         self.path = path
         self._known_on_disk(disk_state(target), hashlib.sha256(data).digest())

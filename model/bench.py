@@ -12,6 +12,7 @@ MB of weights a step reads). ``--pause-ms`` waits that long before each key to m
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from .errors import ForetypeError
-from .files import TextFileError, decode_text_file
+from .files import TextFileError, decode_text_file, without_a_cut_character
 from .predictor import Predictor
 
 CONTEXT_LENGTHS = (100, 1_000, 10_000, 100_000)
@@ -28,6 +29,7 @@ KEYSTROKES = 1_000  # typed after each context length
 RECOMPUTE_CHARS = 2_000
 RECOMPUTE_REPEATS = 10
 SAMPLE = Path(__file__).parent / "assets" / "sample.txt"
+MAX_TEXT_BYTES = 16 * 2**20  # of the file to type from: more than the longest document typed into (5 MB)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -56,8 +58,8 @@ def keystroke_ms(predictor: Predictor, before: str, typed: str, pause_s: float =
 
 
 def pause_seconds(pause_ms: float) -> float:
-    """``--pause-ms`` as seconds to sleep, refused when negative."""
-    if pause_ms < 0:
+    """``--pause-ms`` as seconds to sleep, refused when negative, infinite or not a number."""
+    if not 0 <= pause_ms < math.inf:
         raise ForetypeError(f"--pause-ms must be at least 0, not {pause_ms:g}")
     return pause_ms / 1000
 
@@ -95,11 +97,14 @@ def read_bench_text(path: str | None) -> str:
     """The text to type from: the file named (read as the app opens it), or the bundled sample."""
     text_path = Path(path) if path else SAMPLE
     try:
-        data = text_path.read_bytes()
+        if not text_path.is_file():  # a pipe or /dev/zero would never end
+            raise ForetypeError(f"cannot read {text_path}: not a regular file" if text_path.exists() else f"{text_path} not found")
+        with open(text_path, "rb") as f:
+            data = f.read(MAX_TEXT_BYTES)  # a 2 GB file was read whole
     except OSError as e:
         raise ForetypeError(f"cannot read {text_path}: {e.strerror or e}") from None
     try:
-        return decode_text_file(data)[0]
+        return decode_text_file(without_a_cut_character(data) if len(data) == MAX_TEXT_BYTES else data)[0]
     except TextFileError as e:
         raise ForetypeError(f"cannot read {text_path}: {e}") from None
 

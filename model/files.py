@@ -15,6 +15,18 @@ from typing import BinaryIO
 from .errors import ForetypeError
 
 
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def refused_folder(e: OSError) -> Path | None:
+    """The folder that refused atomic_write's temporary file (".notes.txt.k2j4x9.tmp"), where ``e`` is about that file:
+    said as such, not as an error about the temporary file, nor about the target ("no such file" in /proc)."""
+    if e.filename is None or e.filename2 is not None:
+        return None
+    path = Path(e.filename)
+    return path.parent if path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX) else None
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], mode: int | None = None) -> None:
     """Call ``write(f)`` on a temporary file beside ``path``, fsync it, then rename it over ``path``.
 
@@ -23,7 +35,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], mod
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -38,6 +50,14 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], mod
         except FileNotFoundError:
             pass
         raise
+
+
+def usual_file_mode() -> int:
+    """The permissions a new file gets under the user's umask (0o644 with the usual 022), for files to share (an
+    exported model, a document): atomic_write's temporary file is readable only by the user unless told otherwise."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, mode: int | None = None) -> None:
@@ -82,6 +102,16 @@ def most_common_newline(text: str) -> str:
     crlf = text.count("\r\n")
     counts = {"\n": text.count("\n") - crlf, "\r\n": crlf, "\r": text.count("\r") - crlf}
     return max(counts, key=counts.__getitem__)
+
+
+def without_a_cut_character(data: bytes) -> bytes:
+    """A read that stopped at a limit may end inside a UTF-8 character: without its first bytes the text is still UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start >= len(data) - 4:
+            return data[: e.start]
+    return data
 
 
 def has_nul_bytes(data: bytes) -> bool:

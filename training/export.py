@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from foretype.model.files import usual_file_mode
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
-from foretype.model.modelfile import is_model_payload, model_from_payload, save_model_file
+from foretype.model.modelfile import check_model_output, is_model_payload, model_from_payload, save_model_file
 from foretype.model.tokenizer import Tokenizer
 from foretype.model.vocabulary import Vocabulary
 
@@ -40,6 +41,7 @@ def read_vocabulary(path: Path) -> Vocabulary:
 
 
 def export(run_or_ckpt: Path, out: Path, quantize: str | None = None, vocabulary: Path | None = None) -> dict:
+    check_model_output(out)
     words = read_vocabulary(vocabulary) if vocabulary else None
     neither = TrainError(f"{run_or_ckpt} is neither a training checkpoint nor a Foretype model file")
     source = resolve_checkpoint(run_or_ckpt)
@@ -55,7 +57,8 @@ def export(run_or_ckpt: Path, out: Path, quantize: str | None = None, vocabulary
         quantize = quantize or loaded.quantize
         summary = {**loaded.summary, "vocabulary_words": len(words or ())}
         save_model_file(out, loaded.model, loaded.tokenizer, tokenizer_kind=loaded.tokenizer_kind, quantize=quantize,
-                        summary=summary, base_sha256=loaded.base_sha256, lexicon=loaded.lexicon, vocabulary=words)
+                        summary=summary, base_sha256=loaded.base_sha256, lexicon=loaded.lexicon, vocabulary=words,
+                        mode=usual_file_mode())
         return {**summary, "from_model_file": True, "quantize": quantize}
     if not isinstance(ckpt, dict) or "model_config" not in ckpt:
         raise neither
@@ -73,7 +76,8 @@ def export(run_or_ckpt: Path, out: Path, quantize: str | None = None, vocabulary
         "vocabulary_words": len(words or ()),
         "train_config": config,
     }
-    save_model_file(out, model, tokenizer, tokenizer_kind=ckpt["tokenizer_kind"], quantize=quantize, summary=summary, vocabulary=words)
+    save_model_file(out, model, tokenizer, tokenizer_kind=ckpt["tokenizer_kind"], quantize=quantize, summary=summary, vocabulary=words,
+                    mode=usual_file_mode())
     return {**summary, "quantize": quantize}
 
 

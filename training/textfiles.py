@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from foretype.model.files import TextFileError, decode_text, has_nul_bytes
+from foretype.model.files import TextFileError, decode_text, has_nul_bytes, without_a_cut_character
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +100,6 @@ def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str | Skipped
     if sum(1 for c in text[:10000] if unicodedata.category(c) == "Cc" and c not in "\n\t") > 10:
         return Skipped(path, "binary (control characters)")
     return unicodedata.normalize("NFC", text)
-
-
-def without_a_cut_character(data: bytes) -> bytes:
-    """A read that stopped at a limit may end inside a UTF-8 character: without its first bytes the text is still UTF-8."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if e.start >= len(data) - 4:
-            return data[: e.start]
-    return data
 
 
 def read_texts(inputs: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, str] | Skipped]:

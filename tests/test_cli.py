@@ -1,0 +1,70 @@
+"""The command line's own handling: interruptions, OS errors and arguments, each in one line."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from foretype.app import cli
+from foretype.model import suggest
+from foretype.model.bench import pause_seconds, read_bench_text
+from foretype.model.errors import ForetypeError
+from foretype.model.files import atomic_write
+from foretype.model.modelfile import ModelFileError
+from foretype.training.export import export
+
+
+def test_ctrl_c_is_one_line_and_exit_status_130(monkeypatch, capsys):
+    # prepare, eval and bench printed a KeyboardInterrupt traceback
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(suggest, "run", interrupted)
+    assert cli.main(["suggest", "Thank you"]) == 130
+    assert capsys.readouterr().err == "foretype suggest: interrupted\n"
+
+
+def test_os_errors_name_the_users_file_not_the_temporary_one(tmp_path):
+    # "Is a directory: /tmp/rc/.adir.pt.3xdw2f4p.tmp" for `export ... --out adir.pt`
+    (tmp_path / "adir.pt").mkdir()
+    with pytest.raises(OSError) as e:
+        atomic_write(tmp_path / "adir.pt", lambda f: f.write(b"model"))
+    assert cli.os_error_text(e.value) == f"Is a directory: {tmp_path / 'adir.pt'}"
+    refused = PermissionError(13, "Permission denied", str(tmp_path / ".model.pt.k2j4x9.tmp"))
+    assert cli.os_error_text(refused) == f"cannot create files in {tmp_path} (Permission denied)"
+    assert cli.os_error_text(PermissionError(13, "Permission denied", "/data/x.txt")) == "Permission denied: /data/x.txt"
+
+
+def test_text_arguments_that_are_not_utf8_read_as_replacement_characters():
+    # `foretype suggest $'\xff\xfe bad '` ended in "Unable to cast Python instance of type str"
+    args = cli.build_parser().parse_args(["suggest", "\udcff\udcfe bad "])
+    assert args.text == "\ufffd\ufffd bad "
+
+
+@pytest.mark.parametrize("pause_ms", [-1.0, math.nan, math.inf])
+def test_pause_ms_must_be_a_number_of_zero_or_more(pause_ms):
+    with pytest.raises(ForetypeError, match="--pause-ms must be at least 0"):
+        pause_seconds(pause_ms)
+
+
+def test_bench_refuses_a_pipe_rather_than_waiting_for_ever(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    with pytest.raises(ForetypeError, match="pipe.txt: not a regular file"):
+        read_bench_text(str(tmp_path / "pipe.txt"))
+
+
+def test_an_exported_model_is_readable_as_the_umask_says_and_never_replaces_a_text(tiny_model_path, tmp_path):
+    # every export was readable by its owner only (the temporary file's mode), unlike any other file written
+    old = os.umask(0o022)
+    try:
+        export(tiny_model_path, tmp_path / "shared.pt")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "shared.pt").stat().st_mode & 0o777 == 0o644
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Dear Anna,")
+    with pytest.raises(ModelFileError, match="notes.txt exists and is not a model file"):
+        export(tiny_model_path, notes)
+    assert notes.read_text() == "Dear Anna,"
