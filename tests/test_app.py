@@ -918,6 +918,33 @@ def test_a_file_moved_away_and_written_again_is_still_followed_and_saving_a_dele
     assert window.save() and path.read_text() == "one\ntwo\n"
 
 
+def test_a_file_deleted_on_disk_is_kept_as_unsaved_text(make_window, qtbot, tmp_path, monkeypatch):
+    # an unedited document whose file another program deleted: quitting asked nothing and kept no draft
+    path = tmp_path / "note.txt"
+    path.write_text("only here now\n")
+    window = make_window()
+    assert window.open_file(path) and not window.isWindowModified()
+    path.unlink()
+    qtbot.waitUntil(lambda: "was deleted or moved" in window.info.label.text())
+    assert window.isWindowModified()
+    window.autosave()
+    assert json.loads(draft_path().read_text())["text"] == "only here now\n"
+
+
+def test_a_long_documents_draft_is_written_less_often(make_window, qtbot):
+    # 4.7 MB rewritten every 3 s while typing: 96 MB of disk writes a minute
+    window = make_window()
+    add_lines(window, "word " * 200_000)  # a million characters: every 10 s
+    window.autosave()
+    assert len(json.loads(draft_path().read_text())["text"]) == 1_000_000
+    add_lines(window, "more")
+    window.autosave()
+    assert len(json.loads(draft_path().read_text())["text"]) == 1_000_000  # 3 s later: not yet
+    window._draft_written_at -= 10
+    window.autosave()
+    assert json.loads(draft_path().read_text())["text"].endswith("word more")
+
+
 def test_a_restored_draft_is_checked_against_the_file_as_it_was_read(make_window, qtbot, tmp_path, monkeypatch):
     path = tmp_path / "note.txt"
     window = make_window()
@@ -1571,6 +1598,8 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     assert window.editor.font().pointSize() == size + 2
     assert [button.font().pointSize() for button in window.bar._buttons] == [size + 2] * 3  # the suggestions grow too
     assert Settings.load().font == window.editor.font().toString()
+    window.zoom(-2)  # back to the system font's usual size: follow the system font again, not a pinned copy of it
+    assert Settings.load().font == ""
 
 
 def test_the_edit_menu_selects_all_and_shift_f3_finds_the_previous_match(make_window, qtbot):
@@ -1595,7 +1624,7 @@ def test_text_gets_no_smaller_than_8_points_and_ctrl_0_gives_back_the_normal_siz
     qtbot.keyClick(window.editor, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert window.editor.font().pointSize() == normal
     assert window.bar._buttons[0].font().pointSize() == normal
-    assert Settings.load().font == window.editor.font().toString()
+    assert Settings.load().font == ""  # the system font, followed again
 
 
 def test_large_text_makes_the_suggestions_as_large_as_their_slots_let_a_long_word_and_its_key_be(make_window, qtbot):
