@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from foretype.model.errors import ForetypeError
 from foretype.model.files import atomic_write
 from foretype.model.modelfile import ModelFileError
 from foretype.training.export import export
+from foretype.training.train import TrainError
 
 
 def test_ctrl_c_is_one_line_and_exit_status_130(monkeypatch, capsys):
@@ -68,3 +71,16 @@ def test_an_exported_model_is_readable_as_the_umask_says_and_never_replaces_a_te
     with pytest.raises(ModelFileError, match="notes.txt exists and is not a model file"):
         export(tiny_model_path, notes)
     assert notes.read_text() == "Dear Anna,"
+
+
+@pytest.mark.parametrize("vocabulary, message", [
+    ("Dear Anna,\nthe garden is lovely this year.\n", "is not a vocabulary (one word a line)"),
+    ("", "is empty"),
+])
+def test_export_refuses_a_vocabulary_that_is_not_one(tiny_model_path, tmp_path, vocabulary, message):
+    # a plain text was taken as "830 words"; /dev/zero ran the machine out of memory
+    (tmp_path / "vocabulary.txt").write_text(vocabulary)
+    for path in (tmp_path / "vocabulary.txt", Path("/dev/zero")):
+        with pytest.raises(TrainError, match=re.escape(message) if path.name == "vocabulary.txt" else "is not a file"):
+            export(tiny_model_path, tmp_path / "out.pt", vocabulary=path)
+    assert not (tmp_path / "out.pt").exists()

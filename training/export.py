@@ -31,12 +31,19 @@ def resolve_checkpoint(run_or_ckpt: Path) -> Path:
 
 
 def read_vocabulary(path: Path) -> Vocabulary:
+    """`foretype prepare`'s vocabulary.txt, one word a line; anything else (a text, /dev/zero) refused in one line."""
+    use_prepares = "use the vocabulary.txt that `foretype prepare` wrote"
     try:
-        vocabulary = Vocabulary.from_payload(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+        if not path.is_file():
+            raise TrainError(f"the vocabulary {path} is not a file: {use_prepares}")
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
         raise TrainError(f"cannot read the vocabulary {path}: {e}") from None
+    if any(len(line.split()) > 1 for line in lines):  # a text given instead: its lines would be "words"
+        raise TrainError(f"{path} is not a vocabulary (one word a line): {use_prepares}")
+    vocabulary = Vocabulary.from_payload("\n".join(lines))
     if not vocabulary:
-        raise TrainError(f"the vocabulary {path} is empty: use the vocabulary.txt that `foretype prepare` wrote")
+        raise TrainError(f"the vocabulary {path} is empty: {use_prepares}")
     return vocabulary
 
 
