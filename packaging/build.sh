@@ -24,5 +24,7 @@ echo "build.sh: bundle built in $(( $(date +%s) - start )) s: $(du -sh dist/fore
 exe=dist/foretype/foretype
 [ -f "$exe.exe" ] && exe=$exe.exe
 home=$(mktemp -d)
-HOME=$home "$exe" suggest "Thank you very"
+suggestions=$(HOME=$home "$exe" suggest "Thank you very ")  # the next word ("very" alone completes into longer words only)
 rm -rf "$home"
+echo "$suggestions"
+[ -n "$suggestions" ] || { echo "build.sh: the bundled command suggested nothing" >&2; exit 1; }

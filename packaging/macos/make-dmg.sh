@@ -14,4 +14,6 @@ chmod -R u+rwX,go+rX "$staging/Foretype.app"   # readable by every user, whateve
 ln -s /Applications "$staging/Applications"
 hdiutil create -volname Foretype -srcfolder "$staging" -fs HFS+ -format UDZO -ov "dist/Foretype-$VERSION.dmg"
 # The command line is inside the app: /Applications/Foretype.app/Contents/MacOS/foretype suggest "..."
-"dist/Foretype.app/Contents/MacOS/foretype" suggest "Thank you very"
+suggestions=$("dist/Foretype.app/Contents/MacOS/foretype" suggest "Thank you very ")
+echo "$suggestions"
+[ -n "$suggestions" ] || { echo "make-dmg.sh: the app's command suggested nothing" >&2; exit 1; }
