@@ -141,6 +141,18 @@ def test_the_progress_fraction_never_goes_back_when_the_estimate_grows():
     assert fractions[0] == pytest.approx(0.5, abs=0.01) and fractions[1] == fractions[0] and fractions[2] > fractions[1]
 
 
+def test_a_person_sees_a_bar_while_the_models_are_measured(capsys):
+    # up to 45 s a model with only a log line on the terminal
+    progress = Progress("bar")
+    progress.set_phase("evaluating-base", "measuring the base model on the held-out text")
+    for typed in (400, 1000):
+        progress.measured(typed, 1000)
+    assert progress.bar.n == 1000
+    progress.set_phase("training", "fine-tuning")
+    assert progress.bar is None and "measuring" in capsys.readouterr().err
+    Progress("jsonl", io.StringIO()).measured(400, 1000)  # the app reads eta and fraction instead
+
+
 def test_progress_stream_follows_the_documented_schema(finetuned):
     result, lines, out = finetuned
     assert all({"event", "phase", "elapsed"} <= line.keys() for line in lines)

@@ -326,6 +326,14 @@ class Progress:
         self.emit("progress", step=step, total=total, eta=None if eta is None else round(eta, 1), fraction=round(self._fraction, 4),
                   metrics={k: round(v, 6) for k, v in metrics.items()})
 
+    def measured(self, typed: int, chars: int) -> None:
+        """A person's bar while the engine types the held-out text (up to a minute a model); the app has eta and fraction."""
+        if self.jsonl:
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=chars, desc="measuring", unit="char", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
+        self.bar.update(typed - self.bar.n)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
@@ -499,6 +507,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
             expected = min(elapsed / max(typed / chars, 0.01), max(max_seconds, elapsed))
             eta = expected - elapsed + then + (expected if phase == "evaluating-base" else 0.0)
             progress.update(step, total, eta, {})
+            progress.measured(typed, chars)
 
         figures, n = held_out_figures(model, tokenizer, pieces, base.quantize, max_seconds, on_chars, lexicon, base.vocabulary)
         return figures, n, time.monotonic() - t0
