@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, Qt, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QProcess, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -69,6 +69,23 @@ def new_model_path() -> Path:
 def new_model_paths() -> list[Path]:
     """The unused new models of every copy, a crashed one's too: all that Forget My Data deletes besides personal.pt."""
     return sorted(data_dir().glob("personal-new*.pt"))
+
+
+def learning_elsewhere() -> bool:
+    """Another running copy is learning from the user's writing: it holds its learning lock (a crashed copy's is stale,
+    and goes). Its model has no file yet, so only the lock tells Forget My Data that there is something to stop."""
+    for path in data_dir().glob("learning-*.lock"):
+        if path.name == learning_lock_name():
+            continue
+        lock = QLockFile(str(path))
+        if not lock.tryLock(0):
+            return True
+        lock.unlock()  # and removes the stale file
+    return False
+
+
+def learning_lock_name() -> str:
+    return f"learning-{os.getpid()}.lock"
 
 
 def finetune_command(base: Path | None, inputs: list[str], out: Path) -> list[str]:
@@ -202,11 +219,19 @@ class TrainerProcess(QObject):
         # Cancel's SIGKILL, for this run only: stopped when it ends, so it can never kill the next one
         self._kill_timer = QTimer(self, singleShot=True, interval=KILL_AFTER_MS)
         self._kill_timer.timeout.connect(self._kill_if_running)
+        self._lock: QLockFile | None = None  # held while it runs, for Forget My Data in other copies (learning_elsewhere)
 
     def start(self, argv: list[str]) -> None:
         log.info("starting the trainer: %s", " ".join(argv))
         self._stdout, self._stderr, self._last, self._cancelling = b"", [], None, False
+        self._lock = QLockFile(str(data_dir() / learning_lock_name()))
+        self._lock.tryLock(0)
         self.process.start(argv[0], argv[1:])
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
 
     def running(self) -> bool:
         return self.process.state() != QProcess.ProcessState.NotRunning
@@ -258,6 +283,7 @@ class TrainerProcess(QObject):
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         self._kill_timer.stop()
+        self._release_lock()
         self._read_stdout()
         self._read_stderr()
         if self._stdout.strip():  # a last line without a newline
@@ -282,6 +308,7 @@ class TrainerProcess(QObject):
 
     def _error_occurred(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:  # no finished() follows
+            self._release_lock()
             self.failed.emit(f"Could not start the trainer ({self.process.errorString()})")
 
 

@@ -34,7 +34,7 @@ from foretype.model.files import (TextFileError, TextFormat, atomic_write, atomi
 
 from .cli import app_version
 from .editor import Editor
-from .learn import LearnDialog, new_model_paths
+from .learn import LearnDialog, learning_elsewhere, new_model_paths
 from .service import PredictionService, load_predictor
 from .settings import (
     Settings,
@@ -294,6 +294,7 @@ class MainWindow(QMainWindow):
         self._disk_state: tuple[int, int, int] | None = None  # the file as this window last read or wrote it
         self._told_state: tuple[int, int, int] | None = None  # the file as the user was last told it changed
         self._disk_digest: bytes | None = None  # of the file's bytes as last read or written: the same bytes again are no change
+        self._text_when_deleted: bytes | None = None  # the text's digest when its file was deleted, if unedited till then
         self._watcher = QFileSystemWatcher(self)  # says when another program or window writes the open file
         self._watcher.fileChanged.connect(self._on_file_changed)
         self._watcher.directoryChanged.connect(self._on_file_changed)  # a file moved away and written again
@@ -512,16 +513,22 @@ class MainWindow(QMainWindow):
         ``digest`` of its bytes (a draft's file) any write counts as a change, even of the same bytes."""
         self._disk_state = self._told_state = state
         self._disk_digest = digest
+        self._text_when_deleted = None
         self._follow_file()
 
-    def _same_bytes_on_disk(self, target: Path) -> bool:
+    def _same_bytes_on_disk(self, target: Path, state: tuple[int, int, int]) -> bool:
         """The file was written again with the bytes this window last read or wrote (a sync tool, `touch`, another
-        editor saving unchanged text): no change to tell of or to ask about."""
+        editor saving unchanged text): no change to tell of or to ask about. Another size is another file, unread."""
+        if self._disk_digest is None or (self._disk_state is not None and state[2] != self._disk_state[2]):
+            return False
         try:
-            return (self._disk_digest is not None and not is_special(target)
-                    and hashlib.sha256(target.read_bytes()).digest() == self._disk_digest)
+            return not is_special(target) and hashlib.sha256(target.read_bytes()).digest() == self._disk_digest
         except OSError:
             return False
+
+    def _edited(self) -> bool:
+        """Changed since read or saved by the user, not only marked so because the file was deleted on disk."""
+        return self.editor.document().isModified() and self._text_when_deleted != self._text_digest()
 
     def _follow_file(self) -> None:
         """Watch the open file and its folder, anew after each change: a save that writes a new file and renames it
@@ -536,27 +543,43 @@ class MainWindow(QMainWindow):
 
     def _on_file_changed(self) -> None:
         self._follow_file()
-        state = disk_state(self.path.resolve()) if self.path else None
-        if self.path is None or state in (self._disk_state, self._told_state):
-            return  # our own save, another file of the folder, or a change the user was told of
-        if state is not None and self._same_bytes_on_disk(self.path.resolve()):
-            self._disk_state = state  # taken before reading: a write meanwhile reads as a change next time
+        if self.path is None:
             return
+        target = self.path.resolve()
+        state = disk_state(target)
+        if state is not None and (state == self._disk_state or state != self._told_state and self._same_bytes_on_disk(target, state)):
+            self._back_as_it_was(state)  # our own save, another file of the folder, the same bytes again
+            return
+        if state == self._told_state:
+            return  # a change the user was told of
         self._told_state = state
         if state is None:  # its text is now only here: closing must ask, and a crash keep a draft
+            if not self.editor.document().isModified():
+                self._text_when_deleted = self._text_digest()  # so that the file's return takes the mark back
             self.editor.document().setModified(True)
             self._draft_dirty = True
             self.info.show_message(f"{self.path.name} was deleted or moved on disk. Saving writes it again.",
-                                   {"&Close": self._offer_waiting_draft}, topic="file")
+                                   {"&Close": self._offer_waiting_draft}, topic="deleted")
             return
         self.info.show_message(self._change_notice_text(),
                                {"&Reload": self._reload_then_offer_draft, "&Keep Mine": self._offer_waiting_draft},
                                topic="changed")
 
+    def _back_as_it_was(self, state: tuple[int, int, int]) -> None:
+        """The file is on disk as this window last read or wrote it, perhaps again (moved away and back, written over
+        with the bytes it had): a notice of its deletion or change is out of date, and so is the deletion's mark."""
+        self._disk_state = self._told_state = state  # taken before reading: a write meanwhile reads as a change next time
+        if self._text_when_deleted is not None:
+            if not self._edited():
+                self.editor.document().setModified(False)
+            self._text_when_deleted = None
+        self.info.dismiss("deleted")
+        self.info.dismiss("changed")
+
     def _change_notice_text(self) -> str:
         """That the file changed on disk, and whether reloading replaces unsaved changes: the user may type meanwhile."""
         notice = f"{self.path.name} was changed on disk by another program or another Foretype window."
-        if self.editor.document().isModified():
+        if self._edited():
             notice += f" Reloading replaces your unsaved changes ({undo_key()} brings them back)."
         return notice
 
@@ -588,7 +611,7 @@ class MainWindow(QMainWindow):
         and the draft stay as they were."""
         target = path.resolve()  # through a symlink, not over it
         on_disk = disk_state(target)  # None: deleted, nothing of another's to lose
-        if (path == self.path and on_disk not in (None, self._disk_state) and not self._same_bytes_on_disk(target)
+        if (path == self.path and on_disk not in (None, self._disk_state) and not self._same_bytes_on_disk(target, on_disk)
                 and not self._replace_changes_on_disk(path)):
             return False
         try:
@@ -660,6 +683,7 @@ class MainWindow(QMainWindow):
     def _clear_file_messages(self) -> None:
         """Take down an error about opening or saving the file and the note on how it was read: both are out of date."""
         self.info.dismiss("file")
+        self.info.dismiss("deleted")
         self.info.dismiss("changed")  # saved or reloaded: the change on disk is answered
         self.file_note.clear()
 
@@ -917,7 +941,7 @@ class MainWindow(QMainWindow):
 
     def forget_my_data(self) -> None:
         """Delete the personal model and an unused new one; the documents and the unsaved-text draft are the user's own."""
-        learning = self.learn_dialog is not None and self.learn_dialog.running()
+        learning = (self.learn_dialog is not None and self.learn_dialog.running()) or learning_elsewhere()
         if not (learning or personal_model_path().exists() or new_model_paths()):
             QMessageBox.information(self, "Forget my data", "There is nothing to forget: Foretype has not learned from your writing.")
             return
@@ -960,14 +984,16 @@ class MainWindow(QMainWindow):
         if mark == self._forget_mark:
             return  # a draft saved, a model installed: not a Forget
         self._forget_mark = mark
-        learning = self.learn_dialog is not None and (self.learn_dialog.running() or self.learn_dialog.has_new_model())
-        if learning:
+        running = self.learn_dialog is not None and self.learn_dialog.running()
+        unused = self.learn_dialog is not None and self.learn_dialog.has_new_model()
+        if running or unused:
             self.learn_dialog.end()
         using_personal = self.service.model_path == personal_model_path()
         if using_personal:
             self.service.load_model(self.settings.model_path(self.model_override))
-        if learning or using_personal:
-            stopped = "; learning from your writing was stopped here and nothing was kept" if learning else ""
+        if running or unused or using_personal:
+            stopped = ("; learning from your writing was stopped here and nothing was kept" if running else
+                       "; the new model made here, not used yet, was deleted" if unused else "")
             self.info.show_message("Forget My Data in another Foretype window deleted what was learned from your "
                                    f"writing{stopped}.", topic="forgotten")
 

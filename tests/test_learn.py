@@ -377,6 +377,24 @@ def test_forget_my_data_in_one_copy_stops_another_copys_run_and_unloads_its_pers
     assert not this.info.isVisible()  # its own Forget is no news to it
 
 
+def test_forget_my_data_finds_another_copys_first_run_which_has_no_file_yet(make_window, qtbot, writing, fake_command,
+                                                                          monkeypatch):
+    # "There is nothing to forget", and the other copy went on making a model from the user's writing
+    other = make_window()
+    with monkeypatch.context() as other_copy:
+        other_copy.setattr(learn.os, "getpid", lambda: 999999)  # its learning lock is another process's
+        dialog = start_learning(qtbot, other, "wait", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    this = make_window()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
+    this.forget_my_data()
+    assert told == ["Learning from your writing was stopped; nothing was kept."]
+    qtbot.waitUntil(lambda: not dialog.running(), timeout=10000)
+    assert not learn.learning_elsewhere()  # the run ended: its lock with it
+
+
 @pytest.mark.parametrize("mode, message", [("crash", "exit status 1: MemoryError: out of memory"),
                                            ("error", "no plain-text files in the input")])
 def test_a_failing_trainer_gives_a_clear_message_and_the_app_keeps_working(make_window, qtbot, writing, fake_command, mode, message):
