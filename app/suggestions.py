@@ -20,9 +20,9 @@ from .service import PredictionService
 from .settings import Settings
 from .suggestion_bar import ACCEPT_MODIFIER, SHOW_MODIFIER, SuggestionBar
 
-SMART_PUNCTUATION = ".,;:!?)]}\u201d\u2019\u00bb"  # typed right after an auto-inserted space, it takes the space's place
-NO_SPACE_BEFORE = SMART_PUNCTUATION + "\"'"  # accepting right before one of these adds no space
-WORD_JOINERS = "'\u2019-"  # inside words: "don't", "well-known"
+SMART_PUNCTUATION = ".,;:!?)]}\u201d\u00bb"  # typed right after an auto-inserted space, it takes the space's place
+WORD_JOINERS = "'\u2019-"  # inside words: "don't", "well-known"; after a word, a closing quote too
+NO_SPACE_BEFORE = SMART_PUNCTUATION + "\"'\u2019"  # accepting right before one of these adds no space
 SPACE = " "  # typed right after an auto-inserted space, it is absorbed: habit must not make a double space
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 
@@ -99,7 +99,8 @@ class SuggestionController(QObject):
         self._fresh = False  # the shown suggestions are for the text as it is now
         self._inserting = False  # our own edit: keep the acceptance state
         self._acceptance: Acceptance | None = None
-        self._auto_space_end: int | None = None  # cursor position right after a space we inserted
+        self._auto_space_end: int | None = None  # cursor position right after a space we inserted, or stepped over
+        self._space_is_ours = False  # that space was inserted, not the user's own space before the next word
         self._sent_start = 0  # where the text last sent to the engine started (see tail_start)
         # a new word typed in front of another: where it starts, and where the other now starts (see _typing_a_new_word)
         self._new_word_start = QTextCursor(editor.document())
@@ -203,6 +204,7 @@ class SuggestionController(QObject):
             self.editor.setTextCursor(cursor)
             self.editor.start_undo_step()  # what is typed next, even with no space between, is undone apart
         self._auto_space_end = cursor.position() if space_wanted else None
+        self._space_is_ours = space_wanted and next_char != " "
         self._hidden = not space_wanted  # at the accepted word's end: longer words of it ("be" -> bed) are not wanted
         self._count_edit(len(insert), accepts=1)
         return True
@@ -264,6 +266,7 @@ class SuggestionController(QObject):
             self.editor.setTextCursor(cursor)
         self._acceptance = None
         self._auto_space_end = cursor.position()  # "?!" keeps working
+        self._space_is_ours = True
         self.typed_keys += 1
         self.typed_chars += 1
         return True
@@ -274,13 +277,17 @@ class SuggestionController(QObject):
         cursor = self._after_auto_space()
         if cursor is None or not self.editor.document().characterAt(cursor.selectionStart() - 1).isalnum():
             return False  # "said, " + "'" opens a quotation
+        ours = self._space_is_ours
+        if not ours:  # the user's own space before the next word ("the Sa| meeting"): it stays, after the joiner
+            cursor.setPosition(cursor.selectionStart())
         with self._own_edit():
             cursor.insertText(char)
             self.editor.setTextCursor(cursor)
         self._acceptance = self._auto_space_end = None
         self.typed_keys += 1
         self.typed_chars += 1
-        self._count_edit(-1, accepts=0)  # the space it replaced
+        if ours:
+            self._count_edit(-1, accepts=0)  # the space it replaced
         return True
 
     def _closes_quote(self, char: str) -> bool:
@@ -303,7 +310,8 @@ class SuggestionController(QObject):
         self.editor.setTextCursor(cursor)
         self.typed_keys += 1
         self.typed_chars += 1
-        self._count_edit(-1, accepts=0)  # the space the newline replaced
+        if self._space_is_ours:
+            self._count_edit(-1, accepts=0)  # the space the newline replaced
         return True
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QMouseEvent, QPalette, QTextCursor
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPalette, QTextCursor
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QPushButton, QStyle, QStyleOptionButton
 
 from foretype.app import window as window_module
@@ -559,6 +559,21 @@ def test_an_apostrophe_or_hyphen_after_an_accepted_word_joins_it_unless_a_space_
     type_then_press(qtbot, window, "Go ho")
     type_text(qtbot, window, " -")  # a space typed first: a dash, not a compound
     assert window.editor.toPlainText().endswith("She saa, 'Go hoa -")
+    type_then_press(qtbot, window, " Jo")
+    for char in "\u2019s":  # a typographic apostrophe too (QTest types ASCII only)
+        QApplication.sendEvent(window.editor, QKeyEvent(QEvent.Type.KeyPress, 0, Qt.KeyboardModifier.NoModifier, char))
+    assert window.editor.toPlainText().endswith("Joa\u2019s")
+
+    window.editor.setPlainText("the Sa meeting")  # completing a word in front of another: that space is the user's
+    cursor = window.editor.textCursor()
+    cursor.setPosition(len("the Sa"))
+    window.editor.setTextCursor(cursor)
+    wait_words(qtbot, window, ["Saa", "Sab", "Sac"])
+    accepted = window.controller.accepted_chars
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_text(qtbot, window, "'s")
+    assert window.editor.toPlainText() == "the Saa's meeting"  # not "Saa'smeeting"
+    assert window.controller.accepted_chars == accepted + 1  # the "a"; no space of ours was taken back
 
 
 def test_enter_right_after_accepting_takes_the_place_of_the_added_space(make_window, qtbot):
@@ -929,6 +944,34 @@ def test_a_file_deleted_on_disk_is_kept_as_unsaved_text(make_window, qtbot, tmp_
     assert window.isWindowModified()
     window.autosave()
     assert json.loads(draft_path().read_text())["text"] == "only here now\n"
+
+
+def test_a_deleted_file_back_as_it_was_takes_the_unsaved_mark_back_unless_edited(make_window, qtbot, tmp_path):
+    # moved away and back, or deleted and written with the same bytes: the document stayed "modified" for good
+    path = tmp_path / "note.txt"
+    path.write_text("one\n")
+    window = make_window()
+    assert window.open_file(path)
+    path.rename(tmp_path / "away.txt")
+    qtbot.waitUntil(window.isWindowModified)
+    (tmp_path / "away.txt").rename(path)
+    qtbot.waitUntil(lambda: not window.isWindowModified() and not window.info.isVisible())
+    path.unlink()
+    qtbot.waitUntil(window.isWindowModified)
+    path.write_text("one\n")
+    qtbot.waitUntil(lambda: not window.isWindowModified() and not window.info.isVisible())
+    path.unlink()
+    qtbot.waitUntil(window.isWindowModified)
+    path.write_text("theirs\n")
+    qtbot.waitUntil(lambda: "note.txt was changed on disk" in window.info.label.text())
+    assert "unsaved" not in window.info.label.text()  # the user changed nothing: only the deletion marked it
+    qtbot.mouseClick(window.info.button("Reload"), Qt.MouseButton.LeftButton)
+    path.unlink()
+    qtbot.waitUntil(window.isWindowModified)
+    add_lines(window, "mine\n")
+    path.write_text("theirs\n")  # back, but the text here was edited meanwhile: still unsaved
+    qtbot.waitUntil(lambda: not window.info.isVisible())
+    assert window.isWindowModified()
 
 
 def test_a_long_documents_draft_is_written_less_often(make_window, qtbot):
