@@ -14,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from foretype.model.files import refused_folder
+from foretype.model.files import os_error_text
 from foretype.training.textfiles import TEXT_SUFFIXES
 
 LOG_PREFIX = "foretype: "  # starts every log line, which the Learn dialog tells from an error's cause
@@ -119,17 +119,6 @@ def argument_text(value: str) -> str:
     """A command-line argument as text: bytes that are not UTF-8, which Python keeps as lone surrogates (the
     tokenizer refused them with a traceback), read as U+FFFD."""
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def os_error_text(e: OSError) -> str:
-    """One line for an OSError, naming the user's file: not the temporary file that atomic_write writes first."""
-    reason = e.strerror or str(e)
-    if e.filename2 is not None:  # renaming the temporary file over the target failed
-        return f"{reason}: {e.filename2}"
-    folder = refused_folder(e)
-    if folder is not None:
-        return f"cannot create files in {folder} ({reason})"
-    return f"{reason}: {e.filename}" if e.filename is not None else reason
 
 
 def opens_a_file(argv: list[str]) -> bool:

@@ -52,6 +52,17 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], mod
         raise
 
 
+def os_error_text(e: OSError) -> str:
+    """One line for an OSError, naming the user's file: not the temporary file that atomic_write writes first."""
+    reason = e.strerror or str(e)
+    if e.filename2 is not None:  # renaming the temporary file over the target failed
+        return f"{reason}: {e.filename2}"
+    folder = refused_folder(e)
+    if folder is not None:
+        return f"cannot create files in {folder} ({reason})"
+    return f"{reason}: {e.filename}" if e.filename is not None else reason
+
+
 def usual_file_mode() -> int:
     """The permissions a new file gets under the user's umask (0o644 with the usual 022), for files to share (an
     exported model, a document): atomic_write's temporary file is readable only by the user unless told otherwise."""

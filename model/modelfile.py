@@ -9,6 +9,7 @@ import hashlib
 import io
 import os
 import pickle
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,13 +96,18 @@ def check_model_output(path: str | os.PathLike) -> None:
     """Refuse an output path that holds something else than a model: `--out notes.txt`, or an input named again,
     would replace the user's writing. Called before any work, and again when saving."""
     path = Path(path)
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a folder: name a model file to write")
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise ModelFileError(f"{path} is a folder: name a model file to write")
+        if not stat.S_ISREG(mode):  # reading a pipe's first bytes would wait for ever
+            raise ModelFileError(f"{path} is not a regular file (a device, a pipe or a socket): name a model file to write")
         with open(path, "rb") as f:
             head = f.read(len(ZIP_MAGIC))
     except FileNotFoundError:
         return
+    except NotADirectoryError:
+        raise ModelFileError(f"{path} cannot be written: {path.parent} is a file, not a folder") from None
     except OSError as e:
         raise ModelFileError(f"{path} cannot be checked before it is replaced ({e.strerror or e})") from None
     if head and head != ZIP_MAGIC:

@@ -13,7 +13,7 @@ from foretype.app import cli
 from foretype.model import suggest
 from foretype.model.bench import pause_seconds, read_bench_text
 from foretype.model.errors import ForetypeError
-from foretype.model.files import atomic_write
+from foretype.model.files import atomic_write, os_error_text
 from foretype.model.modelfile import ModelFileError
 from foretype.training.export import export
 from foretype.training.train import TrainError
@@ -34,10 +34,10 @@ def test_os_errors_name_the_users_file_not_the_temporary_one(tmp_path):
     (tmp_path / "adir.pt").mkdir()
     with pytest.raises(OSError) as e:
         atomic_write(tmp_path / "adir.pt", lambda f: f.write(b"model"))
-    assert cli.os_error_text(e.value) == f"Is a directory: {tmp_path / 'adir.pt'}"
+    assert os_error_text(e.value) == f"Is a directory: {tmp_path / 'adir.pt'}"
     refused = PermissionError(13, "Permission denied", str(tmp_path / ".model.pt.k2j4x9.tmp"))
-    assert cli.os_error_text(refused) == f"cannot create files in {tmp_path} (Permission denied)"
-    assert cli.os_error_text(PermissionError(13, "Permission denied", "/data/x.txt")) == "Permission denied: /data/x.txt"
+    assert os_error_text(refused) == f"cannot create files in {tmp_path} (Permission denied)"
+    assert os_error_text(PermissionError(13, "Permission denied", "/data/x.txt")) == "Permission denied: /data/x.txt"
 
 
 def test_text_arguments_that_are_not_utf8_read_as_replacement_characters():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,17 @@ def test_pipes_and_devices_are_skipped_not_read_and_each_file_is_read_once(tmp_p
 
 def test_plural():
     assert [plural(n, "file") for n in (0, 1, 2, 1024)] == ["0 files", "1 file", "2 files", "1,024 files"]
+
+
+def test_files_on_drives_without_inode_numbers_are_all_read(tmp_path, monkeypatch):
+    # some Windows drives give every file inode 0: all but the first were dropped as "the same file"
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(name)
+    real_stat = Path.stat
+
+    def without_inodes(path, **kwargs):
+        st = real_stat(path, **kwargs)
+        return os.stat_result((st.st_mode, 0, *tuple(st)[2:]))
+
+    monkeypatch.setattr(Path, "stat", without_inodes)
+    assert [p.name for p in expand_inputs([str(tmp_path)])] == ["a.txt", "b.txt"]

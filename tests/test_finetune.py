@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import io
 import json
@@ -217,6 +218,22 @@ def test_interrupt_or_failure_at_any_moment_leaves_the_previous_model(tiny_model
         finetune(tiny_model_path, [str(mine)], out, FinetuneConfig(report_words=20), Progress("jsonl", io.StringIO()))
     assert out.read_bytes() == PREVIOUS_MODEL
     assert os.listdir(tmp_path) == ["personal.pt"]
+
+
+def test_a_full_disk_reaches_the_app_as_the_os_says_it(tiny_model_path, mine, tmp_path, monkeypatch, capsys):
+    # the error event read "[Errno 28] No space left on device", Python's form, in the Learn dialog
+    monkeypatch.setattr(finetune_module.os, "nice", lambda n: 0)  # run() lowers its priority, and sets signal handlers:
+    monkeypatch.setattr(finetune_module.signal, "signal", lambda *a: None)  # not in the test process
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(finetune_module, "finetune", full_disk)
+    args = argparse.Namespace(base=str(tiny_model_path), inputs=[str(mine)], out=str(tmp_path / "p.pt"), progress="jsonl")
+    with pytest.raises(OSError):
+        finetune_module.run(args)
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert last["event"] == "error" and last["message"] == "No space left on device"
 
 
 def write_files(root, files: dict[str, str | bytes]) -> None:

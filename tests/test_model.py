@@ -255,6 +255,11 @@ def test_a_model_is_never_written_over_a_file_of_another_kind(tmp_path, tokenize
     with pytest.raises(ModelFileError, match="notes.txt exists and is not a model file"):
         save_model_file(notes, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
     assert notes.read_text() == "Dear Anna,"
+    os.mkfifo(tmp_path / "pipe.pt")  # checking its first bytes waited for ever
+    with pytest.raises(ModelFileError, match="pipe.pt is not a regular file"):
+        save_model_file(tmp_path / "pipe.pt", _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
+    with pytest.raises(ModelFileError, match=f"cannot be written: {re.escape(str(notes))} is a file, not a folder"):
+        save_model_file(notes / "model.pt", _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
 
 
 def test_wrong_shapes_fail_clearly(tmp_path, tokenizer):

@@ -126,6 +126,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from foretype.model.errors import ForetypeError
+from foretype.model.files import os_error_text
 from foretype.model.lstm import LSTMLanguageModel, repackage_state
 from foretype.model.modelfile import (LoadedModel, check_model_output, default_model_path, load_model_file, save_model_file,
                                       sha256_of)
@@ -620,7 +621,7 @@ def run(args) -> int:
         log.info("%s", message)
         return 130
     except (ForetypeError, OSError) as e:  # the command line prints them on stderr
-        progress.emit("error", message=str(e))
+        progress.emit("error", message=os_error_text(e) if isinstance(e, OSError) else str(e))  # not "[Errno 28] ..."
         raise
     finally:
         progress.close()

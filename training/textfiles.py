@@ -55,7 +55,8 @@ def expand_inputs(inputs: Iterable[str | os.PathLike]) -> Iterator[Path | Skippe
         if not stat.S_ISREG(st.st_mode):
             yield Skipped(path, NOT_REGULAR)  # reading /dev/zero never ends, a pipe waits for ever
         elif (st.st_dev, st.st_ino) not in seen:
-            seen.add((st.st_dev, st.st_ino))
+            if st.st_ino:  # 0 on some Windows drives (network shares, sshfs-win): every file would be "the same"
+                seen.add((st.st_dev, st.st_ino))
             yield path
 
 
