@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import importlib.metadata
 import json
+import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +21,13 @@ import torch
 from conftest import generated_text
 from foretype.model.modelfile import load_model_file
 from foretype.model.predictor import Predictor
+from foretype.model.tokenizer import Tokenizer
+from foretype.training import prepare as prepare_module
+from foretype.training import train as train_module
 from foretype.training.config import ConfigError, make_config, parse_overrides
 from foretype.training.export import export
-from foretype.training.prepare import prepare
-from foretype.training.textfiles import read_text_file
+from foretype.training.prepare import OUTPUTS, PrepareError, prepare
+from foretype.training.textfiles import Skipped, read_text_file
 from foretype.training.train import TIMED_STEPS, TrainError, restart_some_streams, steps_within_budget, train
 
 
@@ -136,6 +142,198 @@ def test_overrides_are_checked():
         parse_overrides(["--n_layers=two"])
     with pytest.raises(ConfigError, match="unknown preset"):
         make_config("huge")
+
+
+@pytest.mark.parametrize("option, message", [
+    ("--batch_size=0", "--batch_size must be at least 1, not 0"),  # ZeroDivisionError
+    ("--eval_interval=0", "--eval_interval must be at least 1, not 0"),  # ZeroDivisionError
+    ("--seq_len=0", "--seq_len must be at least 1, not 0"),
+    ("--dropout=2", "--dropout must be at least 0 and below 1, not 2.0"),
+    ("--device=banana", "--device must be auto, cpu or cuda, not banana"),  # RuntimeError
+    ("--max_steps=-5", "--max_steps must be at least 1, not -5"),  # "trained 0 steps", a run without a checkpoint
+    ("--lr=nan", "--lr must be above 0, not nan"),
+])
+def test_training_options_out_of_range_are_refused(option, message):
+    with pytest.raises(ConfigError) as e:
+        make_config("tiny", parse_overrides([option]))
+    assert str(e.value) == message
+
+
+def test_cuda_without_a_gpu_is_refused_before_anything_is_written(tmp_path, data_dir, monkeypatch):
+    # a CPU-only PyTorch failed with an AssertionError "Torch not compiled with CUDA enabled"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match=r"^--device=cuda, but PyTorch \S+ finds no CUDA GPU here; use --device=cpu$"):
+        train(data_dir, tmp_path / "run", "tiny", {"device": "cuda"})
+    assert not (tmp_path / "run").exists()
+
+
+def test_resuming_with_another_model_shape_names_the_options(tmp_path, data_dir):
+    # a "size mismatch for lstm.weight_hh_l0" traceback
+    run = tmp_path / "run"
+    train(data_dir, run, "tiny", {"max_steps": 2, "eval_interval": 2})
+    with pytest.raises(ConfigError) as e:
+        train(data_dir, run, "tiny", {"hidden_dim": 128, "n_layers": 2, "max_steps": 4})
+    assert str(e.value) == (f"cannot resume {run} with --hidden_dim=128, --n_layers=2: its model has hidden_dim=64, n_layers=1; "
+                            "leave the option out to resume, or give a new --out to start a new run")
+    assert train(data_dir, run, "tiny", {"max_steps": 4, "eval_interval": 2})["step"] == 4
+
+
+def _text_folder(tmp_path, name: str, seed: int) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "a.txt").write_text(generated_text(300, seed=seed))
+    return folder
+
+
+def test_train_refuses_a_data_folder_whose_prepare_did_not_finish(tmp_path, monkeypatch):
+    # Ctrl-C in a second prepare, after its tokenizer was written, left the first one's token files and meta.json: train
+    # read them with the new tokenizer, as garbage
+    src, data = _text_folder(tmp_path, "in", seed=5), tmp_path / "data"
+    prepare([str(src)], data, vocab_size=400)
+    real_write = prepare_module.atomic_write
+
+    def interrupted_at_the_token_files(path, write):
+        if Path(path).name == "train.bin":
+            raise KeyboardInterrupt
+        real_write(path, write)
+
+    monkeypatch.setattr(prepare_module, "atomic_write", interrupted_at_the_token_files)
+    with pytest.raises(KeyboardInterrupt):
+        prepare([str(src)], data, kind="char")
+    monkeypatch.undo()
+    incomplete = re.escape(f"{data} is not a complete prepared data folder: run foretype prepare again")
+    with pytest.raises(TrainError, match=f"^{incomplete} "):
+        train(data, tmp_path / "run", "tiny", {"max_steps": 1})
+    prepare([str(src)], data, vocab_size=400)
+    other = tmp_path / "other"
+    prepare([str(src)], other, kind="char")
+    (data / "tokenizer.model").write_bytes((other / "tokenizer.model").read_bytes())  # or a folder from before meta.json named it
+    with pytest.raises(TrainError, match=f"^{incomplete} \\(its meta.json does not match its tokenizer.model\\)$"):
+        train(data, tmp_path / "run", "tiny", {"max_steps": 1})
+    with pytest.raises(TrainError, match=f"^no data folder {re.escape(str(tmp_path / 'dta'))}: make one with foretype prepare$"):
+        train(tmp_path / "dta", tmp_path / "run", "tiny", {"max_steps": 1})
+    assert not (tmp_path / "run").exists()
+
+
+def test_prepare_refuses_options_the_tokenizer_cannot_use(tmp_path, corpus_dir, monkeypatch):
+    # sentencepiece's RuntimeError tracebacks; a negative fraction was taken
+    out = tmp_path / "out"
+    for options, message in [({"vocab_size": 0}, "--vocab-size must be from 261 to 65535, not 0"),
+                             ({"vocab_size": 70_000}, "--vocab-size must be from 261 to 65535, not 70000"),
+                             ({"val_fraction": 1.5}, "--val-fraction must be from 0 to 0.5, not 1.5"),
+                             ({"val_fraction": -1.0}, "--val-fraction must be from 0 to 0.5, not -1.0")]:
+        with pytest.raises(PrepareError) as e:
+            prepare([str(corpus_dir)], out, **options)
+        assert str(e.value) == message
+    letters = "".join(chr(0x100 + i) for i in range(120))  # more characters than 300 pieces hold beside the 260 fixed ones
+    (tmp_path / "letters.txt").write_text(f"{' '.join(letters)}\n" * 20)
+    with pytest.raises(PrepareError, match=r"^--vocab-size 300 is too small for the characters of this text: it needs at least 38\d$"):
+        prepare([str(tmp_path / "letters.txt")], out, vocab_size=300)
+    (tmp_path / "one line.txt").write_text(generated_text(300).replace("\n", " "))
+    with pytest.raises(PrepareError) as e:
+        prepare([str(tmp_path / "one line.txt")], out, vocab_size=400)
+    assert str(e.value) == "the tokenizer skips lines longer than 4,192 bytes, and every line of the text is: break it into lines"
+
+    def refused(lines, kind, vocab_size):
+        raise RuntimeError("INTERNAL: src/trainer_interface.cc(80) [(trainer_spec.num_threads()) > (0)] ")
+
+    monkeypatch.setattr(Tokenizer, "train", refused)
+    with pytest.raises(PrepareError) as e:
+        prepare([str(corpus_dir)], out)
+    assert str(e.value) == "the unigram tokenizer could not be trained: [(trainer_spec.num_threads()) > (0)]"
+    assert not out.exists()
+    result = _cli("prepare", str(corpus_dir), "--out", str(out), "--vocab-size", "0")
+    assert result.returncode == 1 and result.stderr == "foretype prepare: error: --vocab-size must be from 261 to 65535, not 0\n"
+
+
+def test_prepare_refuses_too_little_text_and_keeps_the_folder_it_would_replace(tmp_path):
+    # a one-word file was prepared, validating on the training text, and only train found it too little
+    out = tmp_path / "out"
+    prepare([str(_text_folder(tmp_path, "in", seed=4))], out, vocab_size=400)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    (tmp_path / "hello.txt").write_text("hello\n")
+    with pytest.raises(PrepareError, match=r"^too little text to train on: the training text is \d tokens \(7 characters\), "
+                                           r"and the smallest run \(--preset tiny\) needs at least 264$"):
+        prepare([str(tmp_path / "hello.txt")], out, vocab_size=400)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+def test_prepare_into_its_input_folder_leaves_its_own_output_out(tmp_path):
+    # run twice, `prepare selfc --out selfc` read its own vocabulary.txt as text
+    folder = _text_folder(tmp_path, "selfc", seed=6)
+    first = prepare([str(folder)], folder, vocab_size=400)
+    second = prepare([str(folder)], folder, vocab_size=400)
+    assert second["files"] == first["files"] == 1
+    assert sorted(second["skipped"]) == sorted(f"skipped {folder / name}: prepare's own output" for name in OUTPUTS)
+    assert (second["train"], second["val"]) == (first["train"], first["val"])
+
+
+def test_prepare_takes_each_file_as_it_is_read_and_counts_in_words(tmp_path, monkeypatch, caplog, capsys):
+    # the reading bar showed only after every file was read, tokenizer training said nothing, the summary said "1 files"
+    caplog.set_level(logging.INFO, logger=prepare_module.__name__)
+    real_read_texts = prepare_module.read_texts
+
+    def read_texts(inputs):
+        yield Skipped(tmp_path / "photo.png", "not a plain-text file type (.png)")
+        assert "photo.png" in caplog.text, "the next file was read before the first was taken"
+        yield from real_read_texts(inputs)
+
+    monkeypatch.setattr(prepare_module, "read_texts", read_texts)
+    args = argparse.Namespace(inputs=[str(_text_folder(tmp_path, "in", seed=7))], out=str(tmp_path / "out"), tokenizer="unigram",
+                              vocab_size=400, val_fraction=0.01)
+    assert prepare_module.run(args) == 0
+    assert capsys.readouterr().out.startswith("1 file (1 skipped), 10 documents, train ")
+    assert "training the unigram tokenizer (vocab 400) on 9 documents" in caplog.text
+    assert re.search(r"trained the tokenizer in \d+\.\d s", caplog.text)
+
+
+@pytest.fixture
+def signal_handlers():
+    """`train.run` sets SIGINT's and SIGTERM's handlers: pytest's come back after the test."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+def _sigint_at_step(monkeypatch, step: int, send) -> None:
+    """Call ``send`` (which raises SIGINT) in the step ``step``, after the optimizer's."""
+    steps = []
+    real = train_module.restart_some_streams
+
+    def restart_some_streams(state, chance):
+        steps.append(len(steps))
+        if len(steps) == step:
+            send()
+        return real(state, chance)
+
+    monkeypatch.setattr(train_module, "restart_some_streams", restart_some_streams)
+
+
+def _train_args(data, out, *overrides) -> argparse.Namespace:
+    return argparse.Namespace(data=str(data), out=str(out), preset="tiny", overrides=list(overrides), dry_run=False)
+
+
+def test_ctrl_c_stops_training_wherever_it_comes(tmp_path, data_dir, monkeypatch, signal_handlers):
+    # the handler raised KeyboardInterrupt; raised in an object's __del__ (or torch.save's writes) it was printed and
+    # ignored, and the run went on to the end
+    class SignalsWhenCollected:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)
+
+    _sigint_at_step(monkeypatch, 3, SignalsWhenCollected)  # collected at once: SIGINT is handled inside its __del__
+    run = tmp_path / "run"
+    assert train_module.run(_train_args(data_dir, run, "--max_steps=20", "--eval_interval=10")) == 130
+    assert torch.load(run / "ckpt.pt", weights_only=True)["progress"]["step"] == 3
+
+
+def test_sigint_ignored_from_the_start_stays_ignored(tmp_path, data_dir, monkeypatch, signal_handlers):
+    # a script's background job starts with SIGINT ignored; run() handled it anyway, from the middle of the start-up on,
+    # so of two signals a few milliseconds apart one was ignored and the other stopped the run
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _sigint_at_step(monkeypatch, 3, lambda: signal.raise_signal(signal.SIGINT))
+    assert train_module.run(_train_args(data_dir, tmp_path / "run", "--max_steps=6", "--eval_interval=6")) == 0
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 def test_restart_some_streams_zeroes_whole_streams_at_the_given_rate():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from foretype.model.errors import ForetypeError
@@ -52,6 +54,48 @@ class ConfigError(ForetypeError):
     pass
 
 
+def _at_least(low: float) -> tuple[Callable[[float], bool], str]:
+    return (lambda v: math.isfinite(v) and v >= low), f"at least {low}"
+
+
+def _above(low: float) -> tuple[Callable[[float], bool], str]:
+    return (lambda v: math.isfinite(v) and v > low), f"above {low}"
+
+
+# what each option may be, and how the error says it: a value outside these fails later, as a division by zero,
+# an empty run or PyTorch's traceback
+ALLOWED: dict[str, tuple[Callable, str]] = {
+    "embed_dim": _at_least(1),
+    "hidden_dim": _at_least(1),
+    "n_layers": _at_least(1),
+    "dropout": ((lambda v: 0 <= v < 1), "at least 0 and below 1"),
+    "batch_size": _at_least(1),
+    "seq_len": _at_least(1),
+    "lr": _above(0),
+    "min_lr": _at_least(0),
+    "warmup_steps": _at_least(0),
+    "max_steps": _at_least(1),
+    "time_budget_s": _at_least(0),
+    "weight_decay": _at_least(0),
+    "grad_clip": _above(0),
+    "state_reset": ((lambda v: 0 <= v <= 1), "from 0 to 1"),
+    "eval_interval": _at_least(1),
+    "eval_tokens": _at_least(1),
+    "seed": ((lambda v: 0 <= v < 2**32), f"from 0 to {2**32 - 1}"),
+    "threads": _at_least(0),
+    "device": ((lambda v: v in ("auto", "cpu", "cuda")), "auto, cpu or cuda"),
+}
+
+
+def check(config: TrainConfig) -> None:
+    """Refuse a value no run can use, naming the option and what it may be."""
+    for f in fields(config):
+        allowed, words = ALLOWED[f.name]
+        value = getattr(config, f.name)
+        if not allowed(value):
+            raise ConfigError(f"--{f.name} must be {words}, not {value}")
+
+
 def parse_overrides(items: list[str]) -> dict:
     """["--lr=1e-3", "--n_layers=1"] -> {"lr": 0.001, "n_layers": 1}; unknown keys and bad types are errors."""
     types = {f.name: f.type for f in fields(TrainConfig)}
@@ -76,4 +120,6 @@ def make_config(preset: str = "small", overrides: dict | None = None, base: dict
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
     values = {**PRESETS[preset], **(base or {}), **(overrides or {})}
-    return dataclasses.replace(TrainConfig(), **values)
+    config = dataclasses.replace(TrainConfig(), **values)
+    check(config)
+    return config

@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import signal
+import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -27,12 +28,14 @@ from foretype.model.lstm import LSTMConfig, LSTMLanguageModel, repackage_state
 from foretype.model.tokenizer import Tokenizer
 
 from .config import ConfigError, TrainConfig, make_config, parse_overrides
+from .prepare import META, TOKENIZER, tokenizer_digest
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "ckpt.pt"  # latest, for resuming
 BEST = "best.pt"  # lowest validation bits per character, for export
 TIMED_STEPS = (10, 60)  # steps after the start whose speed sets max_steps under a time budget (the first ones are slow)
+MODEL_SHAPE = ("embed_dim", "hidden_dim", "n_layers")  # the options that set the weights' shapes: a resumed run keeps them
 
 
 class TrainError(ForetypeError):
@@ -78,14 +81,24 @@ class TokenStreams:
 
 
 def load_data(data_dir: Path) -> tuple[np.ndarray, np.ndarray, dict, Tokenizer]:
+    """The token streams, meta.json and tokenizer of a folder `foretype prepare` finished.
+
+    prepare writes meta.json last, with its tokenizer's digest: a folder without it, or with another
+    tokenizer, was left by an interrupted (or older) prepare, and its token files may not be the tokenizer's.
+    """
+    if not data_dir.is_dir():
+        raise TrainError(f"no data folder {data_dir}: make one with foretype prepare")
+    incomplete = f"{data_dir} is not a complete prepared data folder: run foretype prepare again"
     try:
-        meta = json.loads((data_dir / "meta.json").read_text())
-        tokenizer = Tokenizer((data_dir / "tokenizer.model").read_bytes())
+        meta = json.loads((data_dir / META).read_text())
+        model_proto = (data_dir / TOKENIZER).read_bytes()
         train = np.memmap(data_dir / "train.bin", dtype=np.uint16, mode="r")
         val = np.memmap(data_dir / "val.bin", dtype=np.uint16, mode="r")
     except (OSError, ValueError) as e:
-        raise TrainError(f"{data_dir} is not a prepared data folder (run `foretype prepare` first): {e}") from None
-    return train, val, meta, tokenizer
+        raise TrainError(f"{incomplete} ({e})") from None
+    if meta.get("tokenizer_sha256") != tokenizer_digest(model_proto):
+        raise TrainError(f"{incomplete} (its meta.json does not match its tokenizer.model)")
+    return train, val, meta, Tokenizer(model_proto)
 
 
 # ---------------------------------------------------------------- evaluation
@@ -156,6 +169,16 @@ def steps_within_budget(config: TrainConfig, step: int, seconds_so_far: float, s
     return step + max(1, int(remaining / per_step))
 
 
+def check_same_shape(saved: dict, config: TrainConfig, out_dir: Path) -> None:
+    """A run's weights fit only a model of their shape: name the options that differ, not PyTorch's size mismatch."""
+    changed = [name for name in MODEL_SHAPE if getattr(config, name) != saved[name]]
+    if changed:
+        given = ", ".join(f"--{name}={getattr(config, name)}" for name in changed)
+        had = ", ".join(f"{name}={saved[name]}" for name in changed)
+        raise ConfigError(f"cannot resume {out_dir} with {given}: its model has {had}; leave the option out to resume, "
+                          "or give a new --out to start a new run")
+
+
 def lr_at(step: int, c: TrainConfig) -> float:
     """Linear warmup, then cosine decay to min_lr at max_steps."""
     if step < c.warmup_steps:
@@ -166,7 +189,9 @@ def lr_at(step: int, c: TrainConfig) -> float:
 
 # ---------------------------------------------------------------- the loop
 
-def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict | None = None, dry_run: bool = False) -> dict:
+def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict | None = None, dry_run: bool = False,
+          stop: threading.Event | None = None) -> dict:
+    """Train (or resume) the run in ``out_dir``; once ``stop`` is set, save a checkpoint before the next step and raise KeyboardInterrupt."""
     # distributed set-up: torchrun sets RANK / WORLD_SIZE / LOCAL_RANK
     ddp = "RANK" in os.environ
     rank, world = (int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])) if ddp else (0, 1)
@@ -174,10 +199,14 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
 
     resumed = load_checkpoint(out_dir / CHECKPOINT) if (out_dir / CHECKPOINT).exists() else None
     config = make_config(preset, overrides, base=resumed["config"] if resumed else None)
+    if resumed:
+        check_same_shape(resumed["config"], config, out_dir)
     if dry_run:
         config = dataclasses.replace(config, max_steps=min(config.max_steps, 3), eval_interval=2, eval_tokens=min(config.eval_tokens, 2_000), warmup_steps=1)
     if config.threads:
         torch.set_num_threads(config.threads)
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device=cuda, but PyTorch {torch.__version__} finds no CUDA GPU here; use --device=cpu")
     device = torch.device("cuda" if config.device == "auto" and torch.cuda.is_available() else ("cpu" if config.device == "auto" else config.device))
     if ddp:
         if device.type == "cuda":
@@ -241,6 +270,8 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
     model.train()
     try:
         while progress["step"] < config.max_steps:
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt  # saved below, as a Ctrl-C that reaches the loop itself
             step = progress["step"]
             lr = lr_at(step, config)
             for group in optimizer.param_groups:
@@ -302,20 +333,22 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
     return progress
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def run(args) -> int:
-    # Ctrl-C, and the SIGTERM of a closing terminal or a cancelling app, save a checkpoint before exiting
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C, and the SIGTERM of a closing terminal or a cancelling app, save a checkpoint before exiting. The handlers
+    # only set `stop`, which the loop reads before each step: a KeyboardInterrupt raised wherever the signal came was
+    # lost in an object's __del__ (Python prints and ignores it) and became a RuntimeError inside torch.save's writes.
+    # A signal ignored from the start (a script's background job) stays ignored: it was until this line, and
+    # not after it, so an early one was ignored and a later one stopped the run.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, lambda *_: stop.set())
     try:
         overrides = parse_overrides(args.overrides)
     except ConfigError as e:
         raise TrainError(str(e)) from None
     try:
-        progress = train(Path(args.data), Path(args.out), args.preset, overrides, args.dry_run)
+        progress = train(Path(args.data), Path(args.out), args.preset, overrides, args.dry_run, stop)
     except KeyboardInterrupt:
         return 130
     if int(os.environ.get("RANK", 0)) == 0:
