@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import asdict
 
 from .errors import ForetypeError
 from .predictor import Predictor
+
+log = logging.getLogger(__name__)
 
 
 def run(args) -> int:
@@ -21,4 +24,6 @@ def run(args) -> int:
     else:
         for s in suggestions:
             print(f"{s.word}\t{s.kind}\tinsert {s.insert!r}\tp={math.exp(s.score):.3f}")
+        if not suggestions:  # an empty answer looked like a failure
+            log.info("no suggestions: none after numbers, addresses or text in another script, and never the word as typed")
     return 0

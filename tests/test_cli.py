@@ -84,3 +84,17 @@ def test_export_refuses_a_vocabulary_that_is_not_one(tiny_model_path, tmp_path, 
         with pytest.raises(TrainError, match=re.escape(message) if path.name == "vocabulary.txt" else "is not a file"):
             export(tiny_model_path, tmp_path / "out.pt", vocabulary=path)
     assert not (tmp_path / "out.pt").exists()
+
+
+def test_exporting_an_empty_file_says_what_it_is_not(tmp_path):
+    # the error message itself failed: an IndexError on the empty text of torch.load's EOFError
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(TrainError, match="empty.pt is neither a training checkpoint nor a Foretype model file"):
+        export(tmp_path / "empty.pt", tmp_path / "out.pt")
+
+
+def test_suggest_says_when_there_are_no_suggestions(tiny_model_path, capsys, caplog):
+    # `foretype suggest "Привет как "` printed nothing at all, which read as a failure
+    caplog.set_level("INFO")
+    assert cli.main(["suggest", "--model", str(tiny_model_path), "call 555 12"]) == 0
+    assert capsys.readouterr().out == "" and "no suggestions" in caplog.text

@@ -155,7 +155,8 @@ def load_checkpoint(path: Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise TrainError(f"cannot read checkpoint {path}: {str(e).splitlines()[0][:160]}") from None
+        reason = next(iter(str(e).splitlines()), "") or type(e).__name__  # an empty file's EOFError says nothing
+        raise TrainError(f"cannot read checkpoint {path}: {reason[:160]}") from None
 
 
 def steps_within_budget(config: TrainConfig, step: int, seconds_so_far: float, seconds_per_step: float, eval_seconds: float) -> int:
