@@ -992,7 +992,7 @@ class MainWindow(QMainWindow):
         if using_personal:
             self.service.load_model(self.settings.model_path(self.model_override))
         if running or unused or using_personal:
-            stopped = ("; learning from your writing was stopped here and nothing was kept" if running else
+            stopped = ("; learning here was stopped and nothing was kept" if running else
                        "; the new model made here, not used yet, was deleted" if unused else "")
             self.info.show_message("Forget My Data in another Foretype window deleted what was learned from your "
                                    f"writing{stopped}.", topic="forgotten")

@@ -373,7 +373,7 @@ def test_forget_my_data_in_one_copy_stops_another_copys_run_and_unloads_its_pers
     this.forget_my_data()
     qtbot.waitUntil(lambda: not dialog.running() and loaded[-1] is None, timeout=10000)
     assert not new_model_path().exists() and not personal_model_path().exists()
-    assert "Forget My Data in another Foretype window" in other.info.label.text() and "stopped here" in other.info.label.text()
+    assert "Forget My Data in another Foretype window" in other.info.label.text() and "learning here was stopped" in other.info.label.text()
     assert not this.info.isVisible()  # its own Forget is no news to it
 
 
