@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pytest
 import torch
 
 from conftest import generated_text
+from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
 from foretype.model.modelfile import load_model_file
 from foretype.model.predictor import Predictor
 from foretype.model.tokenizer import Tokenizer
@@ -325,6 +327,27 @@ def test_ctrl_c_stops_training_wherever_it_comes(tmp_path, data_dir, monkeypatch
     run = tmp_path / "run"
     assert train_module.run(_train_args(data_dir, run, "--max_steps=20", "--eval_interval=10")) == 130
     assert torch.load(run / "ckpt.pt", weights_only=True)["progress"]["step"] == 3
+
+
+def test_ctrl_c_before_the_first_step_saves_nothing_so_a_mistyped_option_can_be_retyped(tmp_path, data_dir):
+    # a step-0 checkpoint of --hidden_dim=640 made the corrected command fail with "cannot resume ... hidden_dim=640"
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(KeyboardInterrupt):
+        train_module.train(data_dir, tmp_path / "run", "tiny", {"hidden_dim": 640}, stop=stop)
+    assert not (tmp_path / "run" / "ckpt.pt").exists()
+    assert train_module.train(data_dir, tmp_path / "run", "tiny", {"max_steps": 2, "eval_interval": 2})["step"] == 2
+
+
+def test_an_evaluation_stops_at_the_next_batch_when_asked():
+    # a Ctrl-C or SIGTERM during validation waited for all of it (minutes for a large model on a CPU)
+    model = LSTMLanguageModel(LSTMConfig(50, 8, 16, 1, 0.0))
+    tokens = (np.arange(20_000) % 50).astype(np.uint16)
+    stop = threading.Event()
+    assert train_module.evaluate_bpc(model, tokens, 3.0, 10_000, "cpu", stop=stop) > 0
+    stop.set()
+    with pytest.raises(KeyboardInterrupt):
+        train_module.evaluate_bpc(model, tokens, 3.0, 10_000, "cpu", stop=stop)
 
 
 def test_sigint_ignored_from_the_start_stays_ignored(tmp_path, data_dir, monkeypatch, signal_handlers):

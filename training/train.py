@@ -104,8 +104,10 @@ def load_data(data_dir: Path) -> tuple[np.ndarray, np.ndarray, dict, Tokenizer]:
 # ---------------------------------------------------------------- evaluation
 
 @torch.no_grad()
-def evaluate_bpc(model: LSTMLanguageModel, tokens: np.ndarray, chars_per_token: float, max_tokens: int, device, batch: int = 8, seq_len: int = 256) -> float:
-    """Validation bits per character, state carried through the (prefix of the) validation stream."""
+def evaluate_bpc(model: LSTMLanguageModel, tokens: np.ndarray, chars_per_token: float, max_tokens: int, device, batch: int = 8, seq_len: int = 256,
+                 stop: threading.Event | None = None) -> float:
+    """Validation bits per character, state carried through the (prefix of the) validation stream; once ``stop`` is
+    set, KeyboardInterrupt at the next batch (an evaluation of a large model takes minutes on a CPU)."""
     model.eval()
     tokens = tokens[: max_tokens + 1]
     batch = max(1, min(batch, (len(tokens) - 1) // (seq_len + 1)))
@@ -113,6 +115,8 @@ def evaluate_bpc(model: LSTMLanguageModel, tokens: np.ndarray, chars_per_token: 
     state = model.init_state(batch, device)
     total, count = 0.0, 0
     while streams.pos + streams.seq_len + 1 <= streams.stream_len:
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
         x, y, _ = streams.next_batch()
         logits, state = model(x.to(device), state)
         total += F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten(), reduction="sum").item()
@@ -247,6 +251,14 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
     t_last, step_start = time.time(), progress["step"]
     timed_from = eval_seconds = None
 
+    def stop_requested() -> bool:
+        """Ctrl-C or SIGTERM in any process: every rank stops at the same step (one that went on would wait in the
+        gradients' all-reduce for ever)."""
+        requested = torch.tensor(int(stop is not None and stop.is_set()), device=device)
+        if ddp:
+            torch.distributed.all_reduce(requested, op=torch.distributed.ReduceOp.MAX)
+        return bool(requested)
+
     def checkpoint(val_bpc: float) -> None:
         """Save the latest state; copy it to best.pt when validation improved."""
         improved = val_bpc < progress["best_val_bpc"]
@@ -259,7 +271,8 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
     def validate() -> None:
         nonlocal eval_seconds
         started = time.time()
-        val_bpc = evaluate_bpc(model, val_tokens, val_chars_per_token, config.eval_tokens, device)
+        val_bpc = evaluate_bpc(model, val_tokens, val_chars_per_token, config.eval_tokens, device,
+                               stop=None if ddp else stop)  # under torchrun the other ranks wait at the next step
         eval_seconds = time.time() - started
         record = {"step": progress["step"], "tokens_seen": progress["tokens_seen"], "val_bpc": round(val_bpc, 4),
                   "train_seconds": round(progress["train_seconds"], 1)}
@@ -271,7 +284,7 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
     model.train()
     try:
         while progress["step"] < config.max_steps:
-            if stop is not None and stop.is_set():
+            if stop_requested():
                 raise KeyboardInterrupt  # saved below, as a Ctrl-C that reaches the loop itself
             step = progress["step"]
             lr = lr_at(step, config)
@@ -321,9 +334,11 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
         if master and progress["step"] > step_start:  # final evaluation and checkpoint
             validate()
     except KeyboardInterrupt:
-        if master:
+        if master and progress["step"] > step_start:
             save_checkpoint(out_dir / CHECKPOINT, model, optimizer, config, tokenizer, meta, {**progress, "epoch_progress": streams.progress})
             bar.write(f"interrupted: saved step {progress['step']} to {out_dir / CHECKPOINT}; run the same command to resume")
+        elif master:  # before its first step: a new run's checkpoint would fix the shape of a mistyped option for good
+            bar.write("interrupted before the first step: nothing was saved")
         raise
     finally:
         bar.close()
