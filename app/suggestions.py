@@ -20,9 +20,9 @@ from .service import PredictionService
 from .settings import Settings
 from .suggestion_bar import ACCEPT_MODIFIER, SHOW_MODIFIER, SuggestionBar
 
-SMART_PUNCTUATION = ".,;:!?)]}\u201d\u00bb"  # typed right after an auto-inserted space, it takes the space's place
-WORD_JOINERS = "'\u2019-"  # inside words: "don't", "well-known"; after a word, a closing quote too
-NO_SPACE_BEFORE = SMART_PUNCTUATION + "\"'\u2019"  # accepting right before one of these adds no space
+SMART_PUNCTUATION = ".,;:!?)]}\u201d\u2019\u00bb"  # typed right after an auto-inserted space, it takes the space's place
+NO_SPACE_BEFORE = SMART_PUNCTUATION + "\"'"  # accepting right before one of these adds no space
+WORD_JOINERS = "'\u2019-"  # inside words: "don't", "well-known"; right after a word (’ after "?" closes a quote)
 SPACE = " "  # typed right after an auto-inserted space, it is absorbed: habit must not make a double space
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 
@@ -265,8 +265,7 @@ class SuggestionController(QObject):
             cursor.insertText(char + " ")
             self.editor.setTextCursor(cursor)
         self._acceptance = None
-        self._auto_space_end = cursor.position()  # "?!" keeps working
-        self._space_is_ours = True
+        self._auto_space_end = cursor.position()  # "?!" keeps working; the space is as much ours as before
         self.typed_keys += 1
         self.typed_chars += 1
         return True
@@ -278,9 +277,12 @@ class SuggestionController(QObject):
         if cursor is None or not self.editor.document().characterAt(cursor.selectionStart() - 1).isalnum():
             return False  # "said, " + "'" opens a quotation
         ours = self._space_is_ours
-        if not ours:  # the user's own space before the next word ("the Sa| meeting"): it stays, after the joiner
-            cursor.setPosition(cursor.selectionStart())
         with self._own_edit():
+            if not ours:  # the user's own space before the next word ("the Sa| meeting"): it stays, after the joiner
+                cursor.setPosition(cursor.selectionStart())
+                self.editor.setTextCursor(cursor)
+                self.editor.start_undo_step()  # not merged into the acceptance: Ctrl+Z takes back the joiner first
+                cursor = self.editor.textCursor()
             cursor.insertText(char)
             self.editor.setTextCursor(cursor)
         self._acceptance = self._auto_space_end = None
@@ -323,11 +325,11 @@ class SuggestionController(QObject):
         if handler is not None and handler():
             return True
         text = "" if is_shortcut(modifiers) else event.text()
+        if len(text) == 1 and text in WORD_JOINERS and self._join_word(text):
+            return True
         if len(text) == 1 and (text in SMART_PUNCTUATION or self._closes_quote(text)) and self._smart_punctuation(text):
             return True
         if text == SPACE and self._absorb_space():
-            return True
-        if len(text) == 1 and text in WORD_JOINERS and self._join_word(text):
             return True
         if text and (text.isprintable() or text == "\r"):  # Return types a newline
             self.typed_keys += 1

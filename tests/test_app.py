@@ -574,6 +574,30 @@ def test_an_apostrophe_or_hyphen_after_an_accepted_word_joins_it_unless_a_space_
     type_text(qtbot, window, "'s")
     assert window.editor.toPlainText() == "the Saa's meeting"  # not "Saa'smeeting"
     assert window.controller.accepted_chars == accepted + 1  # the "a"; no space of ours was taken back
+    window.editor.undo()
+    assert window.editor.toPlainText() == "the Saa meeting"  # the typing first, then the acceptance
+    qtbot.keyClick(window.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.editor.toPlainText() == "the Sa meeting"
+
+    window.editor.setPlainText("the Sa meeting")  # punctuation, then Enter, in front of the user's own space
+    cursor = window.editor.textCursor()
+    cursor.setPosition(len("the Sa"))
+    window.editor.setTextCursor(cursor)
+    qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)  # the same words as before: wait for fresh ones
+    accepted = window.controller.accepted_chars
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    type_text(qtbot, window, ",")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Return)
+    assert window.editor.toPlainText() == "the Saa,\nmeeting"
+    assert window.controller.accepted_chars == accepted + 1  # Enter took the place of the user's space, not ours
+
+    window.editor.setPlainText("")
+    for char in "\u2018":  # a typographic quotation: ’ after punctuation closes it, as before the space
+        QApplication.sendEvent(window.editor, QKeyEvent(QEvent.Type.KeyPress, 0, Qt.KeyboardModifier.NoModifier, char))
+    type_then_press(qtbot, window, "Re")
+    type_text(qtbot, window, "?")
+    QApplication.sendEvent(window.editor, QKeyEvent(QEvent.Type.KeyPress, 0, Qt.KeyboardModifier.NoModifier, "\u2019"))
+    assert window.editor.toPlainText() == "\u2018Rea?\u2019 "
 
 
 def test_enter_right_after_accepting_takes_the_place_of_the_added_space(make_window, qtbot):
