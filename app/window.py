@@ -572,6 +572,7 @@ class MainWindow(QMainWindow):
         if self._text_when_deleted is not None:
             if not self._edited():
                 self.editor.document().setModified(False)
+                self._draft_dirty = True  # the draft written meanwhile goes at the next autosave
             self._text_when_deleted = None
         self.info.dismiss("deleted")
         self.info.dismiss("changed")

@@ -107,7 +107,8 @@ def check_model_output(path: str | os.PathLike) -> None:
     except FileNotFoundError:
         return
     except NotADirectoryError:
-        raise ModelFileError(f"{path} cannot be written: {path.parent} is a file, not a folder") from None
+        file = next(p for p in path.parents if p.exists())  # the part of the path that is a file
+        raise ModelFileError(f"{path} cannot be written: {file} is a file, not a folder") from None
     except OSError as e:
         raise ModelFileError(f"{path} cannot be checked before it is replaced ({e.strerror or e})") from None
     if head and head != ZIP_MAGIC:

@@ -25,5 +25,5 @@ def run(args) -> int:
         for s in suggestions:
             print(f"{s.word}\t{s.kind}\tinsert {s.insert!r}\tp={math.exp(s.score):.3f}")
         if not suggestions:  # an empty answer looked like a failure
-            log.info("no suggestions: none after numbers, addresses or text in another script, and never the word as typed")
+            log.info("no suggestions for this text")
     return 0

@@ -982,8 +982,13 @@ def test_a_deleted_file_back_as_it_was_takes_the_unsaved_mark_back_unless_edited
     qtbot.waitUntil(lambda: not window.isWindowModified() and not window.info.isVisible())
     path.unlink()
     qtbot.waitUntil(window.isWindowModified)
+    window.autosave()
+    assert draft_path().exists()
     path.write_text("one\n")
     qtbot.waitUntil(lambda: not window.isWindowModified() and not window.info.isVisible())
+    window._draft_written_at -= 10  # the next autosave, 3 s on
+    window.autosave()
+    assert not draft_path().exists()  # the draft of the deleted file's text went with the mark
     path.unlink()
     qtbot.waitUntil(window.isWindowModified)
     path.write_text("theirs\n")

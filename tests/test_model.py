@@ -258,8 +258,9 @@ def test_a_model_is_never_written_over_a_file_of_another_kind(tmp_path, tokenize
     os.mkfifo(tmp_path / "pipe.pt")  # checking its first bytes waited for ever
     with pytest.raises(ModelFileError, match="pipe.pt is not a regular file"):
         save_model_file(tmp_path / "pipe.pt", _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
-    with pytest.raises(ModelFileError, match=f"cannot be written: {re.escape(str(notes))} is a file, not a folder"):
-        save_model_file(notes / "model.pt", _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
+    for under_a_file in (notes / "model.pt", notes / "sub" / "model.pt"):
+        with pytest.raises(ModelFileError, match=f"cannot be written: {re.escape(str(notes))} is a file, not a folder"):
+            save_model_file(under_a_file, _tiny(tokenizer), tokenizer, tokenizer_kind="unigram")
 
 
 def test_wrong_shapes_fail_clearly(tmp_path, tokenizer):

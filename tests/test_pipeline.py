@@ -212,6 +212,11 @@ def test_train_refuses_a_data_folder_whose_prepare_did_not_finish(tmp_path, monk
     (data / "tokenizer.model").write_bytes((other / "tokenizer.model").read_bytes())  # or a folder from before meta.json named it
     with pytest.raises(TrainError, match=f"^{incomplete} \\(its meta.json does not match its tokenizer.model\\)$"):
         train(data, tmp_path / "run", "tiny", {"max_steps": 1})
+    meta = json.loads((other / "meta.json").read_text())
+    del meta["tokenizer_sha256"]  # complete, but made before prepare recorded its tokenizer
+    (other / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(TrainError, match="was prepared by an older Foretype, which did not record its tokenizer: run foretype prepare again"):
+        train(other, tmp_path / "run", "tiny", {"max_steps": 1})
     with pytest.raises(TrainError, match=f"^no data folder {re.escape(str(tmp_path / 'dta'))}: make one with foretype prepare$"):
         train(tmp_path / "dta", tmp_path / "run", "tiny", {"max_steps": 1})
     assert not (tmp_path / "run").exists()
@@ -291,8 +296,8 @@ def test_prepare_takes_each_file_as_it_is_read_and_counts_in_words(tmp_path, mon
 
 @pytest.fixture
 def signal_handlers():
-    """`train.run` sets SIGINT's and SIGTERM's handlers: pytest's come back after the test."""
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    """`train.run` sets SIGINT's, SIGTERM's and SIGHUP's handlers: pytest's come back after the test."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     yield
     for signum, handler in saved.items():
         signal.signal(signum, handler)
@@ -348,6 +353,13 @@ def test_an_evaluation_stops_at_the_next_batch_when_asked():
     stop.set()
     with pytest.raises(KeyboardInterrupt):
         train_module.evaluate_bpc(model, tokens, 3.0, 10_000, "cpu", stop=stop)
+
+
+def test_a_closing_terminals_sighup_saves_as_ctrl_c_does(tmp_path, data_dir, monkeypatch, signal_handlers):
+    _sigint_at_step(monkeypatch, 3, lambda: signal.raise_signal(signal.SIGHUP))  # it ended the run with nothing saved
+    run = tmp_path / "run"
+    assert train_module.run(_train_args(data_dir, run, "--max_steps=20", "--eval_interval=10")) == 130
+    assert torch.load(run / "ckpt.pt", weights_only=True)["progress"]["step"] == 3
 
 
 def test_sigint_ignored_from_the_start_stays_ignored(tmp_path, data_dir, monkeypatch, signal_handlers):

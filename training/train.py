@@ -96,7 +96,9 @@ def load_data(data_dir: Path) -> tuple[np.ndarray, np.ndarray, dict, Tokenizer]:
         val = np.memmap(data_dir / "val.bin", dtype=np.uint16, mode="r")
     except (OSError, ValueError) as e:
         raise TrainError(f"{incomplete} ({e})") from None
-    if meta.get("tokenizer_sha256") != tokenizer_digest(model_proto):
+    if "tokenizer_sha256" not in meta:
+        raise TrainError(f"{data_dir} was prepared by an older Foretype, which did not record its tokenizer: run foretype prepare again")
+    if meta["tokenizer_sha256"] != tokenizer_digest(model_proto):
         raise TrainError(f"{incomplete} (its meta.json does not match its tokenizer.model)")
     return train, val, meta, Tokenizer(model_proto)
 
@@ -350,13 +352,13 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
 
 
 def run(args) -> int:
-    # Ctrl-C, and the SIGTERM of a closing terminal or a cancelling app, save a checkpoint before exiting. The handlers
+    # Ctrl-C, SIGTERM (`kill`, a scheduler) and the SIGHUP of a closing terminal save a checkpoint before exiting. The handlers
     # only set `stop`, which the loop reads before each step: a KeyboardInterrupt raised wherever the signal came was
     # lost in an object's __del__ (Python prints and ignores it) and became a RuntimeError inside torch.save's writes.
     # A signal ignored from the start (a script's background job) stays ignored: it was until this line, and
     # not after it, so an early one was ignored and a later one stopped the run.
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])):
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, lambda *_: stop.set())
     try:
