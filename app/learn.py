@@ -78,6 +78,7 @@ def learning_elsewhere() -> bool:
         if path.name == learning_lock_name():
             continue
         lock = QLockFile(str(path))
+        lock.setStaleLockTime(0)  # stale only when its process is gone, however long a live run has held it
         if not lock.tryLock(0):
             return True
         lock.unlock()  # and removes the stale file
