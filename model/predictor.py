@@ -374,7 +374,7 @@ class Predictor:
         m = PARTIAL.match(rest)
         if not m or len(rest) > MAX_WORD_CHARS:
             return None  # digits, URLs, e-mail addresses, code: no suggestions rather than junk
-        lead, word, close = m["lead"], m["word"], m["close"]
+        word, close = m["word"], m["close"]
         before = self._recent_known().rstrip(" ")
         if written_in_another_script(word or last_word(before)):
             return None  # the model learned English only; spelling "東京" costs ~17 ms a keystroke for nothing

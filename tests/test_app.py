@@ -712,8 +712,8 @@ def test_no_suggestions_inside_a_word(make_window, qtbot):
     window.editor.setTextCursor(cursor)
     wait_words(qtbot, window, ["havea", "haveb", "havec"])  # before a space, as at a word's end
     window.editor.setPlainText("I said 'the ca' and the cat's")
-    for text_before, words in (("I said 'the ca", ["caa", "cab", "cac"]), ("I said 'the ca' and the ca", [])):
-        cursor.setPosition(len(text_before))  # before a closing quote a word ends; before "'s" it goes on
+    for typed, words in (("I said 'the ca", ["caa", "cab", "cac"]), ("I said 'the ca' and the ca", [])):
+        cursor.setPosition(len(typed))  # before a closing quote a word ends; before "'s" it goes on
         window.editor.setTextCursor(cursor)
         qtbot.waitUntil(lambda: window.controller.up_to_date, timeout=5000)
         assert window.bar.words() == words
