@@ -256,10 +256,12 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
     def stop_requested() -> bool:
         """Ctrl-C or SIGTERM in any process: every rank stops at the same step (one that went on would wait in the
         gradients' all-reduce for ever)."""
-        requested = torch.tensor(int(stop is not None and stop.is_set()), device=device)
-        if ddp:
-            torch.distributed.all_reduce(requested, op=torch.distributed.ReduceOp.MAX)
-        return bool(requested)
+        requested = stop is not None and stop.is_set()
+        if not ddp:
+            return requested  # no tensor: on a GPU, reading one back each step would wait for the step's work
+        shared = torch.tensor(int(requested), device=device)
+        torch.distributed.all_reduce(shared, op=torch.distributed.ReduceOp.MAX)
+        return bool(shared)
 
     def checkpoint(val_bpc: float) -> None:
         """Save the latest state; copy it to best.pt when validation improved."""
