@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from .errors import ForetypeError
-from .files import TextFileError, decode_text_file, without_a_cut_character
+from .files import NOT_REGULAR, TextFileError, decode_text_file, without_a_cut_character
 from .predictor import Predictor
 
 CONTEXT_LENGTHS = (100, 1_000, 10_000, 100_000)
@@ -98,7 +98,7 @@ def read_bench_text(path: str | None) -> str:
     text_path = Path(path) if path else SAMPLE
     try:
         if not text_path.is_file():  # a pipe or /dev/zero would never end
-            raise ForetypeError(f"cannot read {text_path}: not a regular file" if text_path.exists() else f"{text_path} not found")
+            raise ForetypeError(f"cannot read {text_path}: {NOT_REGULAR}" if text_path.exists() else f"{text_path} not found")
         with open(text_path, "rb") as f:
             data = f.read(MAX_TEXT_BYTES)  # a 2 GB file was read whole
     except OSError as e:

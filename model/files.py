@@ -16,6 +16,7 @@ from .errors import ForetypeError
 
 
 TEMPORARY_SUFFIX = ".tmp"
+NOT_REGULAR = "not a regular file (a device, a pipe or a socket)"  # reading /dev/zero never ends, a pipe waits for ever
 
 
 def refused_folder(e: OSError) -> Path | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from .errors import ForetypeError
-from .files import atomic_write
+from .files import NOT_REGULAR, atomic_write
 from .lstm import LSTMConfig, LSTMLanguageModel
 from .recency import Lexicon
 from .tokenizer import Tokenizer
@@ -101,7 +101,7 @@ def check_model_output(path: str | os.PathLike) -> None:
         if stat.S_ISDIR(mode):
             raise ModelFileError(f"{path} is a folder: name a model file to write")
         if not stat.S_ISREG(mode):  # reading a pipe's first bytes would wait for ever
-            raise ModelFileError(f"{path} is not a regular file (a device, a pipe or a socket): name a model file to write")
+            raise ModelFileError(f"{path} is {NOT_REGULAR}: name a model file to write")
         with open(path, "rb") as f:
             head = f.read(len(ZIP_MAGIC))
     except FileNotFoundError:

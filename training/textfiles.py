@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from foretype.model.files import TextFileError, decode_text, has_nul_bytes, without_a_cut_character
+from foretype.model.files import NOT_REGULAR, TextFileError, decode_text, has_nul_bytes, without_a_cut_character
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,6 @@ class Skipped:
 
     def __str__(self) -> str:
         return f"skipped {self.path}: {self.reason}"
-
-
-NOT_REGULAR = "not a regular file (a device, a pipe or a socket)"
 
 
 def plural(n: int, noun: str) -> str:
