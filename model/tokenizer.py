@@ -18,6 +18,9 @@ import sentencepiece as spm
 WORD_START = "\u2581"  # sentencepiece's visible space
 NEWLINE = "\n"
 KINDS = ("unigram", "char")
+USER_SYMBOLS = [NEWLINE]  # pieces of their own, whatever the text
+# in every trained vocabulary before the text's own pieces: 256 byte-fallback pieces, <unk>, <s>, </s> and the user symbols
+FIXED_PIECES = 256 + 3 + len(USER_SYMBOLS)
 # A whitespace character and the non-whitespace after it. Tokens never cross these boundaries, and
 # each segment is encoded on its own: sentencepiece's float lattice scores lose precision on very long
 # inputs and can then split a word differently than it would alone.
@@ -134,7 +137,7 @@ class Tokenizer:
             normalization_rule_name="identity",  # the text is NFC-normalised by prepare
             remove_extra_whitespaces=False,
             add_dummy_prefix=False,  # to_model_text adds the space itself, after newlines too
-            user_defined_symbols=[NEWLINE],
+            user_defined_symbols=USER_SYMBOLS,
             input_sentence_size=2_000_000,
             shuffle_input_sentence=True,
             num_threads=2,

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from foretype.model.errors import ForetypeError
 from foretype.model.files import atomic_write, atomic_write_text
-from foretype.model.tokenizer import NEWLINE, Tokenizer
+from foretype.model.tokenizer import FIXED_PIECES, NEWLINE, Tokenizer
 from foretype.model.vocabulary import Vocabulary
 
 from .config import PRESETS
@@ -30,7 +30,6 @@ VOCABULARY = "vocabulary.txt"
 META = "meta.json"  # written last, with the tokenizer's digest: `train` refuses a folder without it
 OUTPUTS = (TOKENIZER, "train.bin", "val.bin", VOCABULARY, META)  # the files prepare writes into its folder
 MAX_VOCAB = 65535  # token ids are stored as uint16
-FIXED_PIECES = 260  # the tokenizer's 256 byte pieces, <unk>, <s>, </s> and the newline; each character of the text adds one
 MAX_VAL_FRACTION = 0.5  # holding out more than is trained on is no split
 # the fewest training tokens `train` can read: TokenStreams' need for the smallest preset
 MIN_TRAIN_TOKENS = PRESETS["tiny"]["batch_size"] * (PRESETS["tiny"]["seq_len"] + 1)
