@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="Any training option can be set with --key=value, e.g. --lr=1e-3 --max_steps=5000.")
     p.add_argument("--data", required=True, help="folder made by `foretype prepare`")
     p.add_argument("--out", required=True, help="run folder (resumed if it holds a checkpoint)")
-    p.add_argument("--preset", default="small", help="tiny, small or base (default small)")
+    p.add_argument("--preset", help="tiny, small or base (default small; a resumed run keeps its own)")
     p.add_argument("--dry-run", action="store_true", help="run a few steps end to end")
 
     p = sub.add_parser("export", help="write an inference model file from a run (or a model file again)")

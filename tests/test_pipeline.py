@@ -180,6 +180,18 @@ def test_resuming_with_another_model_shape_names_the_options(tmp_path, data_dir)
     assert train(data_dir, run, "tiny", {"max_steps": 4, "eval_interval": 2})["step"] == 4
 
 
+def test_a_resumed_run_keeps_its_preset_and_refuses_another(tmp_path, data_dir):
+    # `--preset` was silently ignored on resume, and config.json then recorded the preset given, not the run's
+    run = tmp_path / "run"
+    train(data_dir, run, "tiny", {"max_steps": 2, "eval_interval": 2})
+    with pytest.raises(ConfigError) as e:
+        train(data_dir, run, "small", {"max_steps": 4})
+    assert str(e.value) == (f"cannot resume {run} with --preset small: it was started with --preset tiny; "
+                            "leave --preset out to resume, or give a new --out to start a new run")
+    assert train(data_dir, run, None, {"max_steps": 4, "eval_interval": 2})["step"] == 4
+    assert json.loads((run / "config.json").read_text())["preset"] == "tiny"
+
+
 def _text_folder(tmp_path, name: str, seed: int) -> Path:
     folder = tmp_path / name
     folder.mkdir()

@@ -37,6 +37,7 @@ class TrainConfig:
     device: str = "auto"  # auto, cpu, cuda
 
 
+DEFAULT_PRESET = "small"
 PRESETS: dict[str, dict] = {
     # seconds on a laptop; for tests and smoke runs
     "tiny": dict(embed_dim=32, hidden_dim=64, n_layers=1, dropout=0.0, batch_size=8, seq_len=32, lr=1e-2, min_lr=1e-3, threads=1,
@@ -115,7 +116,7 @@ def parse_overrides(items: list[str]) -> dict:
     return out
 
 
-def make_config(preset: str = "small", overrides: dict | None = None, base: dict | None = None) -> TrainConfig:
+def make_config(preset: str = DEFAULT_PRESET, overrides: dict | None = None, base: dict | None = None) -> TrainConfig:
     """Preset values, then ``base`` (e.g. a resumed run's config), then explicit overrides."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")

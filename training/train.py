@@ -27,7 +27,7 @@ from foretype.model.files import atomic_write, atomic_write_text
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel, repackage_state
 from foretype.model.tokenizer import Tokenizer
 
-from .config import ConfigError, TrainConfig, make_config, parse_overrides
+from .config import DEFAULT_PRESET, ConfigError, TrainConfig, make_config, parse_overrides
 from .prepare import META, TOKENIZER, tokenizer_digest
 
 log = logging.getLogger(__name__)
@@ -143,10 +143,12 @@ def restart_some_streams(state: tuple[torch.Tensor, torch.Tensor], chance: float
 
 # ---------------------------------------------------------------- checkpoints
 
-def save_checkpoint(path: Path, model, optimizer, config: TrainConfig, tokenizer: Tokenizer, meta: dict, progress: dict) -> None:
+def save_checkpoint(path: Path, model, optimizer, preset: str, config: TrainConfig, tokenizer: Tokenizer, meta: dict,
+                    progress: dict) -> None:
     payload = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
+        "preset": preset,
         "config": dataclasses.asdict(config),
         "model_config": model.config.to_dict(),
         "tokenizer": torch.frombuffer(bytearray(tokenizer.model_proto), dtype=torch.uint8),
@@ -176,6 +178,15 @@ def steps_within_budget(config: TrainConfig, step: int, seconds_so_far: float, s
     return step + max(1, int(remaining / per_step))
 
 
+def resumed_preset(saved: dict, preset: str | None, out_dir: Path) -> str:
+    """A resumed run keeps the preset it started with: another one given would be silently ignored, and recorded."""
+    started = saved.get("preset")  # checkpoints written before 2026-11-30 did not record it
+    if preset and started and preset != started:
+        raise ConfigError(f"cannot resume {out_dir} with --preset {preset}: it was started with --preset {started}; "
+                          "leave --preset out to resume, or give a new --out to start a new run")
+    return started or preset or DEFAULT_PRESET
+
+
 def check_same_shape(saved: dict, config: TrainConfig, out_dir: Path) -> None:
     """A run's weights fit only a model of their shape: name the options that differ, not PyTorch's size mismatch."""
     changed = [name for name in MODEL_SHAPE if getattr(config, name) != saved[name]]
@@ -196,15 +207,19 @@ def lr_at(step: int, c: TrainConfig) -> float:
 
 # ---------------------------------------------------------------- the loop
 
-def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict | None = None, dry_run: bool = False,
+def train(data_dir: Path, out_dir: Path, preset: str | None = None, overrides: dict | None = None, dry_run: bool = False,
           stop: threading.Event | None = None) -> dict:
-    """Train (or resume) the run in ``out_dir``; once ``stop`` is set, save a checkpoint before the next step and raise KeyboardInterrupt."""
+    """Train (or resume) the run in ``out_dir``; once ``stop`` is set, save a checkpoint before the next step and raise KeyboardInterrupt.
+
+    ``preset`` defaults to DEFAULT_PRESET for a new run and to the run's own for a resumed one.
+    """
     # distributed set-up: torchrun sets RANK / WORLD_SIZE / LOCAL_RANK
     ddp = "RANK" in os.environ
     rank, world = (int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])) if ddp else (0, 1)
     master = rank == 0
 
     resumed = load_checkpoint(out_dir / CHECKPOINT) if (out_dir / CHECKPOINT).exists() else None
+    preset = resumed_preset(resumed, preset, out_dir) if resumed else preset or DEFAULT_PRESET
     config = make_config(preset, overrides, base=resumed["config"] if resumed else None)
     if resumed:
         check_same_shape(resumed["config"], config, out_dir)
@@ -267,7 +282,7 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
         """Save the latest state; copy it to best.pt when validation improved."""
         improved = val_bpc < progress["best_val_bpc"]
         progress["best_val_bpc"] = min(val_bpc, progress["best_val_bpc"])
-        save_checkpoint(out_dir / CHECKPOINT, model, optimizer, config, tokenizer, meta, {**progress, "epoch_progress": streams.progress})
+        save_checkpoint(out_dir / CHECKPOINT, model, optimizer, preset, config, tokenizer, meta, {**progress, "epoch_progress": streams.progress})
         if improved or not (out_dir / BEST).exists():
             data = (out_dir / CHECKPOINT).read_bytes()
             atomic_write(out_dir / BEST, lambda f: f.write(data))
@@ -339,7 +354,7 @@ def train(data_dir: Path, out_dir: Path, preset: str = "small", overrides: dict 
             validate()
     except KeyboardInterrupt:
         if master and progress["step"] > step_start:
-            save_checkpoint(out_dir / CHECKPOINT, model, optimizer, config, tokenizer, meta, {**progress, "epoch_progress": streams.progress})
+            save_checkpoint(out_dir / CHECKPOINT, model, optimizer, preset, config, tokenizer, meta, {**progress, "epoch_progress": streams.progress})
             bar.write(f"interrupted: saved step {progress['step']} to {out_dir / CHECKPOINT}; run the same command to resume")
         elif master:  # before its first step: a new run's checkpoint would fix the shape of a mistyped option for good
             bar.write("interrupted before the first step: nothing was saved")
