@@ -13,6 +13,12 @@ from .predictor import Predictor
 log = logging.getLogger(__name__)
 
 
+def probability_text(score: float) -> str:
+    """Three significant digits: a completion's probability is that of the whole word, often under 0.001,
+    which three decimals showed as "p=0.000" for the only sensible word ("See you tomor" -> tomorrow)."""
+    return f"{math.exp(score):.3g}"
+
+
 def run(args) -> int:
     if args.k < 1:
         raise ForetypeError(f"-k must be at least 1, not {args.k}")
@@ -23,7 +29,7 @@ def run(args) -> int:
         print(json.dumps([asdict(s) for s in suggestions], ensure_ascii=False))
     else:
         for s in suggestions:
-            print(f"{s.word}\t{s.kind}\tinsert {s.insert!r}\tp={math.exp(s.score):.3f}")
+            print(f"{s.word}\t{s.kind}\tinsert {s.insert!r}\tp={probability_text(s.score)}")
         if not suggestions:  # an empty answer looked like a failure
             log.info("no suggestions for this text")
     return 0

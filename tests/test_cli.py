@@ -46,6 +46,12 @@ def test_text_arguments_that_are_not_utf8_read_as_replacement_characters():
     assert args.text == "\ufffd\ufffd bad "
 
 
+def test_suggest_shows_a_small_probability_in_significant_digits():
+    # a completion's probability is the whole word's: "See you tomor" -> tomorrow read "p=0.000"
+    assert suggest.probability_text(math.log(0.000221)) == "0.000221"
+    assert suggest.probability_text(math.log(0.995)) == "0.995"
+
+
 @pytest.mark.parametrize("pause_ms", [-1.0, math.nan, math.inf])
 def test_pause_ms_must_be_a_number_of_zero_or_more(pause_ms):
     with pytest.raises(ForetypeError, match="--pause-ms must be at least 0"):
