@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="folder made by `foretype prepare`")
     p.add_argument("--out", required=True, help="run folder (resumed if it holds a checkpoint)")
     p.add_argument("--preset", help="tiny, small or base (default small; a resumed run keeps its own)")
-    p.add_argument("--dry-run", action="store_true", help="run a few steps end to end")
+    p.add_argument("--dry-run", action="store_true", help="train a new model for 3 steps in a temporary folder, to check the data and options; writes nothing to --out")
 
     p = sub.add_parser("export", help="write an inference model file from a run (or a model file again)")
     p.add_argument("run", help="run folder, checkpoint file or model file")

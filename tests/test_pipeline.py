@@ -346,6 +346,17 @@ def test_ctrl_c_stops_training_wherever_it_comes(tmp_path, data_dir, monkeypatch
     assert torch.load(run / "ckpt.pt", weights_only=True)["progress"]["step"] == 3
 
 
+def test_a_dry_run_writes_nothing_so_the_real_run_starts_afresh(tmp_path, data_dir, capsys):
+    # the dry run's 3-step checkpoint was resumed by the real command, which stopped at once: "trained 3 steps"
+    run = tmp_path / "run"
+    args = _train_args(data_dir, run, "--max_steps=6", "--eval_interval=3")
+    assert train_module.run(argparse.Namespace(**{**vars(args), "dry_run": True})) == 0
+    assert not run.exists()
+    assert "dry run: 3 steps ran end to end" in capsys.readouterr().out
+    assert train_module.run(args) == 0
+    assert torch.load(run / "ckpt.pt", weights_only=True)["progress"]["step"] == 6
+
+
 def test_ctrl_c_before_the_first_step_saves_nothing_so_a_mistyped_option_can_be_retyped(tmp_path, data_dir):
     # a step-0 checkpoint of --hidden_dim=640 made the corrected command fail with "cannot resume ... hidden_dim=640"
     stop = threading.Event()

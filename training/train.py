@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import signal
+import tempfile
 import threading
 import time
 from contextlib import nullcontext
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 CHECKPOINT = "ckpt.pt"  # latest, for resuming
 BEST = "best.pt"  # lowest validation bits per character, for export
 TIMED_STEPS = (10, 60)  # steps after the start whose speed sets max_steps under a time budget (the first ones are slow)
+DRY_RUN = {"max_steps": 3, "eval_interval": 2, "eval_tokens": 2_000, "warmup_steps": 1}
 MODEL_SHAPE = ("embed_dim", "hidden_dim", "n_layers")  # the options that set the weights' shapes: a resumed run keeps them
 
 
@@ -211,8 +213,13 @@ def train(data_dir: Path, out_dir: Path, preset: str | None = None, overrides: d
           stop: threading.Event | None = None) -> dict:
     """Train (or resume) the run in ``out_dir``; once ``stop`` is set, save a checkpoint before the next step and raise KeyboardInterrupt.
 
-    ``preset`` defaults to DEFAULT_PRESET for a new run and to the run's own for a resumed one.
+    ``preset`` defaults to DEFAULT_PRESET for a new run and to the run's own for a resumed one. A dry run trains a
+    new model for a few steps in a temporary folder: its checkpoint in ``out_dir`` was resumed by the real run,
+    which then stopped at once at the dry run's last step.
     """
+    if dry_run:
+        with tempfile.TemporaryDirectory(prefix="foretype-dry-run-") as scratch:
+            return train(data_dir, Path(scratch), preset, {**(overrides or {}), **DRY_RUN}, stop=stop)
     # distributed set-up: torchrun sets RANK / WORLD_SIZE / LOCAL_RANK
     ddp = "RANK" in os.environ
     rank, world = (int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])) if ddp else (0, 1)
@@ -223,8 +230,6 @@ def train(data_dir: Path, out_dir: Path, preset: str | None = None, overrides: d
     config = make_config(preset, overrides, base=resumed["config"] if resumed else None)
     if resumed:
         check_same_shape(resumed["config"], config, out_dir)
-    if dry_run:
-        config = dataclasses.replace(config, max_steps=min(config.max_steps, 3), eval_interval=2, eval_tokens=min(config.eval_tokens, 2_000), warmup_steps=1)
     if config.threads:
         torch.set_num_threads(config.threads)
     if config.device == "cuda" and not torch.cuda.is_available():
@@ -386,6 +391,8 @@ def run(args) -> int:
         progress = train(Path(args.data), Path(args.out), args.preset, overrides, args.dry_run, stop)
     except KeyboardInterrupt:
         return 130
-    if int(os.environ.get("RANK", 0)) == 0:
+    if int(os.environ.get("RANK", 0)) == 0 and args.dry_run:
+        print(f"dry run: {progress['step']} steps ran end to end, val {progress['best_val_bpc']:.3f} bits/char; nothing was written to {args.out}")
+    elif int(os.environ.get("RANK", 0)) == 0:
         print(f"trained {progress['step']} steps, {progress['tokens_seen']:,} tokens, best val {progress['best_val_bpc']:.3f} bits/char -> {args.out}")
     return 0
