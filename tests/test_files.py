@@ -82,3 +82,15 @@ def test_files_on_drives_without_inode_numbers_are_all_read(tmp_path, monkeypatc
 
     monkeypatch.setattr(Path, "stat", without_inodes)
     assert [p.name for p in expand_inputs([str(tmp_path)])] == ["a.txt", "b.txt"]
+
+
+def test_a_name_with_brackets_that_exists_is_read_as_itself_not_as_a_pattern(tmp_path):
+    # the app's picker passed "notes [a].txt", which as a pattern matched "notes a.txt", a file never chosen;
+    # "Letters [2024]" matched nothing
+    (tmp_path / "notes [a].txt").write_text("mine")
+    (tmp_path / "notes a.txt").write_text("another file")
+    (tmp_path / "Letters [2024]").mkdir()
+    (tmp_path / "Letters [2024]" / "b.txt").write_text("a letter")
+    found = list(expand_inputs([str(tmp_path / "notes [a].txt"), str(tmp_path / "Letters [2024]")]))
+    assert [p.name for p in found] == ["notes [a].txt", "b.txt"]
+    assert [p.name for p in expand_inputs([str(tmp_path / "notes [ab].txt")])] == ["notes a.txt"]  # still a pattern

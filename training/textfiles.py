@@ -60,7 +60,9 @@ def expand_inputs(inputs: Iterable[str | os.PathLike]) -> Iterator[Path | Skippe
 def _named_paths(inputs: Iterable[str | os.PathLike]) -> Iterator[Path | Skipped]:
     for item in inputs:
         item = str(item)
-        paths = [Path(p) for p in sorted(glob.glob(item, recursive=True))] if glob.has_magic(item) else [Path(item)]
+        # a name that exists is itself, brackets and all: "notes [a].txt" chosen in the app read "notes a.txt"
+        is_pattern = glob.has_magic(item) and not os.path.lexists(item)
+        paths = [Path(p) for p in sorted(glob.glob(item, recursive=True))] if is_pattern else [Path(item)]
         if not paths:
             yield Skipped(Path(item), "no file matches")
         for path in paths:
