@@ -20,11 +20,13 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile, QObject, QProcess, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -44,12 +46,13 @@ USED_BYTES = 4 * 2**20  # finetune.MAX_INPUT_BYTES
 HELD_OUT_FRACTION = 0.15  # of the text, typed by the engine before and after training
 REPORT_SECONDS = 45.0  # at most, each time
 TRAIN_SECONDS = 420.0  # at most
-MAX_FORGETTING = 0.08  # general English may get this much worse than the standard model's
+MAX_FORGETTING = 0.08  # general English may get this much worse than the current model's
+MIN_CHARS = 2_000  # finetune.MIN_CHARS: less is refused, so Start is not offered for it
 MAX_SCANNED_FILES = 5_000  # the scan runs on the GUI thread: a huge folder is counted only this far (~40 MB read at most)
 SNIFF_BYTES = 8192  # enough of a file to tell text from binary
-GENERAL_ENGLISH_NOTE = ("<p>General English: how well the model still predicts ordinary English, measured on text the "
-                        "current model wrote (lower is better). A small rise is the price of learning your writing; "
-                        f"training keeps it within {MAX_FORGETTING:.0%} of the standard model's.</p>")
+GENERAL_ENGLISH_NOTE = ("<p>General English: how well the model still predicts everyday English, measured on sample "
+                        "sentences of it (lower is better). Learning your writing may raise it a little; training "
+                        f"stops before it is {MAX_FORGETTING:.0%} above the current model's.</p>")
 SKIPPED_SHOWN = 3  # skipped files named, with the reason, under the selection
 KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
 STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes
@@ -85,8 +88,25 @@ def learning_elsewhere() -> bool:
     return False
 
 
-def learning_lock_name() -> str:
-    return f"learning-{os.getpid()}.lock"
+def learning_lock_name(pid: int | None = None) -> str:
+    return f"learning-{os.getpid() if pid is None else pid}.lock"
+
+
+def remove_abandoned_new_models() -> None:
+    """Delete the unused new models of copies that are gone (a crash, a power cut while a result waited): a model
+    of the user's text no copy will offer again. A live copy holds its learning lock until its result is chosen."""
+    for path in new_model_paths():
+        pid = path.stem.removeprefix("personal-new-")
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        lock = QLockFile(str(data_dir() / learning_lock_name(int(pid))))
+        lock.setStaleLockTime(0)
+        if lock.tryLock(0):  # no live owner
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as e:
+                log.warning("could not delete %s: %s", path, e)
+            lock.unlock()
 
 
 def finetune_command(base: Path | None, inputs: list[str], out: Path) -> list[str]:
@@ -118,13 +138,16 @@ class Selection:
     skipped_examples: tuple[Skipped, ...] = ()  # the first few skipped files, with why
 
     def usable(self) -> bool:
-        return self.files > 0
+        return self.files > 0 and self.text_bytes >= MIN_CHARS
 
     def describe(self) -> str:
         """A few lines for the dialog: how much text, how long, what was skipped and why."""
         more = "At least " if self.incomplete else ""
-        if not self.usable():
+        if not self.files:
             lines = ["No plain-text files here. Choose .txt, .md or other text files, or folders of them."]
+        elif not self.usable():
+            lines = [f"Too little text: {format_bytes(self.text_bytes)} in {plural(self.files, 'file')}. "
+                     f"Add at least about a page ({MIN_CHARS:,} characters)."]
         else:
             lines = [f"{more}{plural(self.files, 'text file')}, {format_bytes(self.text_bytes)}."]
             if self.incomplete or self.text_bytes > USED_BYTES:
@@ -133,8 +156,8 @@ class Selection:
         if self.skipped:
             reasons = "; ".join(f"{s.path.name}: {s.reason}" for s in self.skipped_examples)
             etc = "; …" if self.skipped > len(self.skipped_examples) else ""
-            noun = "other file" if self.usable() else "file"
-            lines.append(f"{more}{plural(self.skipped, noun)} skipped ({reasons}{etc}).")
+            noun = "other file" if self.files else "file"
+            lines.append(f"{more}{plural(self.skipped, noun)} skipped — {reasons}{etc}.")  # reasons hold parentheses
         return "\n".join(lines)
 
 
@@ -220,19 +243,11 @@ class TrainerProcess(QObject):
         # Cancel's SIGKILL, for this run only: stopped when it ends, so it can never kill the next one
         self._kill_timer = QTimer(self, singleShot=True, interval=KILL_AFTER_MS)
         self._kill_timer.timeout.connect(self._kill_if_running)
-        self._lock: QLockFile | None = None  # held while it runs, for Forget My Data in other copies (learning_elsewhere)
 
     def start(self, argv: list[str]) -> None:
         log.info("starting the trainer: %s", " ".join(argv))
         self._stdout, self._stderr, self._last, self._cancelling = b"", [], None, False
-        self._lock = QLockFile(str(data_dir() / learning_lock_name()))
-        self._lock.tryLock(0)
         self.process.start(argv[0], argv[1:])
-
-    def _release_lock(self) -> None:
-        if self._lock is not None:
-            self._lock.unlock()
-            self._lock = None
 
     def running(self) -> bool:
         return self.process.state() != QProcess.ProcessState.NotRunning
@@ -284,7 +299,6 @@ class TrainerProcess(QObject):
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         self._kill_timer.stop()
-        self._release_lock()
         self._read_stdout()
         self._read_stderr()
         if self._stdout.strip():  # a last line without a newline
@@ -309,11 +323,21 @@ class TrainerProcess(QObject):
 
     def _error_occurred(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:  # no finished() follows
-            self._release_lock()
             self.failed.emit(f"Could not start the trainer ({self.process.errorString()})")
 
 
 # ---------------------------------------------------------------- the dialog
+
+
+def confirm_stop(parent: QWidget, question: str, stop_text: str = "&Stop Learning") -> bool:
+    """Ask before minutes of training are thrown away; Keep Learning is what Enter and Esc do."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Learning from your writing", question, parent=parent)
+    stop = box.addButton(stop_text, QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("&Keep Learning", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    box.exec()
+    return box.clickedButton() is stop
 
 
 class LearnDialog(QDialog):
@@ -341,6 +365,9 @@ class LearnDialog(QDialog):
         self.trainer.done.connect(self._on_done)
         self.trainer.failed.connect(self._on_failed)
         self.trainer.cancelled.connect(self._on_cancelled)
+        # held from Start until the result is used or discarded: Forget My Data in another copy looks for it (a first
+        # run has no file yet), and a new model whose copy is gone is deleted at the next start (remove_abandoned_new_models)
+        self._lock: QLockFile | None = None
 
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self._choose_page())
@@ -359,6 +386,8 @@ class LearnDialog(QDialog):
                        "Everything stays on this computer.", page, wordWrap=True)
         self.path_list = QListWidget(page)
         self.path_list.setAccessibleName("Folders and files to learn from")
+        self.path_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.path_list.itemSelectionChanged.connect(self._update_remove_button)
         add_files = QPushButton("Add &Files…", page)
         add_files.clicked.connect(self._add_files)
         add_folder = QPushButton("Add F&older…", page)
@@ -462,7 +491,10 @@ class LearnDialog(QDialog):
         else:
             self.summary.setText(self.selection.describe())
         self.start_button.setEnabled(bool(self.selection and self.selection.usable()))
-        self.remove_button.setEnabled(bool(self.paths))
+        self._update_remove_button()
+
+    def _update_remove_button(self) -> None:
+        self.remove_button.setEnabled(bool(self.path_list.selectedItems()))
 
     # ------------------------------------------------ training
 
@@ -483,7 +515,36 @@ class LearnDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.pages.setCurrentIndex(1)
         self.pages.currentWidget().setFocus()  # not Cancel, where Start's focus would pass on to
+        self._lock = QLockFile(str(data_dir() / learning_lock_name()))
+        self._lock.tryLock(0)
         self.trainer.start(self.command(self.base(), list(self.paths), self.out))
+        if self.parentWidget() is not None:  # the user goes on writing: keys typed now go to the editor, not here
+            self.parentWidget().activateWindow()
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
+
+    def stop_question(self, quitting: bool = False) -> str:
+        left = self.eta_label.text()
+        return (f"Learning from your writing is still running{f' ({left.lower()})' if left else ''}. "
+                + ("Quitting stops it." if quitting else "Stop it?") + " What it has learned so far will be discarded.")
+
+    def may_quit(self) -> bool:
+        """Asked when the app quits, which ends a run and discards an unchosen result: both are minutes of work."""
+        parent = self.parentWidget() or self
+        if self.running():
+            return confirm_stop(parent, self.stop_question(quitting=True), "&Stop and Quit")
+        if self.has_new_model():
+            answer = QMessageBox.question(
+                parent, "Learning from your writing", "The new model learned from your writing is ready. Use it from now on?\n\n"
+                "No discards it.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel,
+                defaultButton=QMessageBox.StandardButton.Yes)
+            if answer == QMessageBox.StandardButton.Yes:
+                self._use()
+            return answer != QMessageBox.StandardButton.Cancel
+        return True
 
     def cancel(self) -> None:
         self.cancel_button.setEnabled(False)
@@ -539,9 +600,13 @@ class LearnDialog(QDialog):
 
     def _on_failed(self, message: str) -> None:
         log.warning("learning failed: %s", message)
-        self._show_result(f"<p>Learning did not finish: {html.escape(message)}</p><p>Your current model is unchanged.</p>", can_use=False)
+        self._release_lock()
+        ending = "" if message.endswith((".", "!", "?")) else "."
+        self._show_result(f"<p>Learning did not finish: {html.escape(message)}{ending}</p><p>Your current model is unchanged.</p>",
+                          can_use=False)
 
     def _on_cancelled(self) -> None:
+        self._release_lock()
         self._show_result("<p>Cancelled. Your current model is unchanged.</p>", can_use=False)
 
     def _show_result(self, html: str, can_use: bool) -> None:
@@ -555,6 +620,7 @@ class LearnDialog(QDialog):
     def _use(self) -> None:
         self.pages.setCurrentIndex(0)  # chosen: closing must not discard it
         self.use_model.emit(self.out)
+        self._release_lock()
         self.close()
 
     def _discard(self) -> None:
@@ -566,6 +632,7 @@ class LearnDialog(QDialog):
             self.out.unlink(missing_ok=True)
         except OSError as e:
             log.warning("could not delete %s: %s", self.out, e)
+        self._release_lock()
 
     def has_new_model(self) -> bool:
         """A finished model waits for Use or Discard: shown on the result page, the dialog hidden or not."""
@@ -583,20 +650,31 @@ class LearnDialog(QDialog):
             self.trainer._kill_if_running()
         if self.has_new_model():
             self.discard_new_model()
+        self._release_lock()
         self.pages.setCurrentIndex(0)
 
     def end(self) -> None:
-        """Stop and hide, shown or not: for Forget My Data and quitting."""
+        """Stop and hide, shown or not: for quitting."""
         self.stop()
         self.hide()
 
+    def forget(self) -> None:
+        """For Forget My Data: end, and forget which files and folders were chosen too."""
+        self.end()
+        self.paths.clear()
+        self.path_list.clear()
+        self._update_selection()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.running() and not confirm_stop(self, self.stop_question()):
+            event.ignore()
+            return
         self.stop()
         event.accept()
 
     def reject(self) -> None:
-        """Escape: during a run, as closing the dialog (QDialog only hid it, the run going on); on a result, hide it
-        as QDialog does: one key must not discard a model that took minutes to make."""
+        """Escape: during a run, as closing the dialog, which asks first (QDialog only hid it, the run going on); on a
+        result, hide it as QDialog does: one key must not discard a model that took minutes to make."""
         if self.running():
             self.close()
         else:

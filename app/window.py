@@ -34,7 +34,7 @@ from foretype.model.files import (TextFileError, TextFormat, atomic_write, atomi
 
 from .cli import app_version
 from .editor import Editor
-from .learn import LearnDialog, learning_elsewhere, new_model_paths
+from .learn import LearnDialog, learning_elsewhere, new_model_paths, remove_abandoned_new_models
 from .service import PredictionService, load_predictor
 from .settings import (
     Settings,
@@ -399,6 +399,7 @@ class MainWindow(QMainWindow):
         model_menu = self.menuBar().addMenu("&Model")
         action(model_menu, "&Learn from My Writing…", lambda: self.open_learn_dialog())  # not triggered's bool
         self.reset_action = action(model_menu, "&Reset to the Default Model", lambda: self.switch_model("default"))
+        self.personal_action = action(model_menu, "Use My &Personal Model", lambda: self.switch_model("personal"))
         model_menu.addSeparator()
         action(model_menu, "&Forget My Data…", self.forget_my_data)
 
@@ -418,6 +419,7 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Start the prediction thread and load the chosen model; call once the window is shown."""
+        remove_abandoned_new_models()  # a crashed copy's model of the user's text, never to be offered
         self.service.load_model(self.settings.model_path(self.model_override))
         self.service.start()
 
@@ -868,6 +870,7 @@ class MainWindow(QMainWindow):
         chosen = self.settings.model_path(self.model_override)
         # not while the default is the choice; still after a chosen file failed, so the choice can be reset
         self.reset_action.setEnabled(chosen is not None)
+        self.personal_action.setEnabled(personal_model_path().is_file() and self.service.model_path != personal_model_path())
         if self.service.model_path == chosen:  # the chosen model, not the default standing in for it after a failure
             self.info.dismiss("model")
         self.model_name = name
@@ -961,7 +964,7 @@ class MainWindow(QMainWindow):
                    "The new model learned from your writing, not used yet, was deleted." if new_model_paths() else
                    "Learning from your writing was stopped; nothing was kept.")
         if self.learn_dialog is not None:
-            self.learn_dialog.end()  # a run in progress would write a new model from the user's text
+            self.learn_dialog.forget()  # a run in progress would write a new model from the user's text
         failed = []
         for path in (personal_model_path(), *new_model_paths()):
             try:
@@ -987,8 +990,8 @@ class MainWindow(QMainWindow):
         self._forget_mark = mark
         running = self.learn_dialog is not None and self.learn_dialog.running()
         unused = self.learn_dialog is not None and self.learn_dialog.has_new_model()
-        if running or unused:
-            self.learn_dialog.end()
+        if self.learn_dialog is not None:
+            self.learn_dialog.forget()
         using_personal = self.service.model_path == personal_model_path()
         if using_personal:
             self.service.load_model(self.settings.model_path(self.model_override))
@@ -1047,6 +1050,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.learn_dialog is not None and not self.learn_dialog.may_quit():
+            event.ignore()
+            return
         self._quitting = True
         try:
             saved = self.maybe_save()
