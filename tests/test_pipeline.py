@@ -357,6 +357,31 @@ def test_a_dry_run_writes_nothing_so_the_real_run_starts_afresh(tmp_path, data_d
     assert torch.load(run / "ckpt.pt", weights_only=True)["progress"]["step"] == 6
 
 
+def test_a_dry_run_checks_what_the_real_command_would(tmp_path, data_dir):
+    # a first version replaced the user's options by its own before checking them, and never looked at --out
+    run = tmp_path / "run"
+    with pytest.raises(ConfigError, match="max_steps"):
+        train_module.train(data_dir, run, "tiny", {"max_steps": 0}, dry_run=True)
+    train_module.train(data_dir, run, "tiny", {"max_steps": 2, "eval_interval": 2})
+    saved = (run / "ckpt.pt").read_bytes()
+    with pytest.raises(ConfigError, match="--preset small: it was started with --preset tiny"):
+        train_module.train(data_dir, run, "small", {}, dry_run=True)
+    with pytest.raises(ConfigError, match="--hidden_dim=32"):
+        train_module.train(data_dir, run, None, {"hidden_dim": 32}, dry_run=True)
+    assert train_module.train(data_dir, run, None, {"max_steps": 50}, dry_run=True)["step"] == 3  # a new model's 3 steps
+    assert (run / "ckpt.pt").read_bytes() == saved
+
+
+def test_a_run_from_before_checkpoints_named_their_preset_keeps_the_one_its_config_file_names(tmp_path, data_dir):
+    run = tmp_path / "run"
+    train(data_dir, run, "tiny", {"max_steps": 2, "eval_interval": 2})
+    old = torch.load(run / "ckpt.pt", weights_only=True)
+    del old["preset"]
+    torch.save(old, run / "ckpt.pt")
+    train(data_dir, run, None, {"max_steps": 4, "eval_interval": 2})
+    assert torch.load(run / "ckpt.pt", weights_only=True)["preset"] == "tiny"
+
+
 def test_ctrl_c_before_the_first_step_saves_nothing_so_a_mistyped_option_can_be_retyped(tmp_path, data_dir):
     # a step-0 checkpoint of --hidden_dim=640 made the corrected command fail with "cannot resume ... hidden_dim=640"
     stop = threading.Event()

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 CHECKPOINT = "ckpt.pt"  # latest, for resuming
 BEST = "best.pt"  # lowest validation bits per character, for export
 TIMED_STEPS = (10, 60)  # steps after the start whose speed sets max_steps under a time budget (the first ones are slow)
-DRY_RUN = {"max_steps": 3, "eval_interval": 2, "eval_tokens": 2_000, "warmup_steps": 1}
 MODEL_SHAPE = ("embed_dim", "hidden_dim", "n_layers")  # the options that set the weights' shapes: a resumed run keeps them
 
 
@@ -180,9 +180,17 @@ def steps_within_budget(config: TrainConfig, step: int, seconds_so_far: float, s
     return step + max(1, int(remaining / per_step))
 
 
+def preset_in_config_file(out_dir: Path) -> str | None:
+    """The preset that config.json names: checkpoints written before 2026-11-30 did not record it."""
+    try:
+        return json.loads((out_dir / "config.json").read_text()).get("preset")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def resumed_preset(saved: dict, preset: str | None, out_dir: Path) -> str:
     """A resumed run keeps the preset it started with: another one given would be silently ignored, and recorded."""
-    started = saved.get("preset")  # checkpoints written before 2026-11-30 did not record it
+    started = saved.get("preset") or preset_in_config_file(out_dir)
     if preset and started and preset != started:
         raise ConfigError(f"cannot resume {out_dir} with --preset {preset}: it was started with --preset {started}; "
                           "leave --preset out to resume, or give a new --out to start a new run")
@@ -213,13 +221,11 @@ def train(data_dir: Path, out_dir: Path, preset: str | None = None, overrides: d
           stop: threading.Event | None = None) -> dict:
     """Train (or resume) the run in ``out_dir``; once ``stop`` is set, save a checkpoint before the next step and raise KeyboardInterrupt.
 
-    ``preset`` defaults to DEFAULT_PRESET for a new run and to the run's own for a resumed one. A dry run trains a
-    new model for a few steps in a temporary folder: its checkpoint in ``out_dir`` was resumed by the real run,
-    which then stopped at once at the dry run's last step.
+    ``preset`` defaults to DEFAULT_PRESET for a new run and to the run's own for a resumed one. A dry run makes
+    every check the real command would (options, a resumed run's preset, shape and tokenizer), then trains a new
+    model for 3 steps in a temporary folder: its checkpoint in ``out_dir`` was resumed by the real run, which then
+    stopped at once.
     """
-    if dry_run:
-        with tempfile.TemporaryDirectory(prefix="foretype-dry-run-") as scratch:
-            return train(data_dir, Path(scratch), preset, {**(overrides or {}), **DRY_RUN}, stop=stop)
     # distributed set-up: torchrun sets RANK / WORLD_SIZE / LOCAL_RANK
     ddp = "RANK" in os.environ
     rank, world = (int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])) if ddp else (0, 1)
@@ -246,6 +252,10 @@ def train(data_dir: Path, out_dir: Path, preset: str | None = None, overrides: d
     train_tokens, val_tokens, meta, tokenizer = load_data(data_dir)
     if resumed and bytes(resumed["tokenizer"].numpy().tobytes()) != tokenizer.model_proto:
         raise TrainError(f"{out_dir} was trained on other data (tokenizers differ); use a new --out")
+    if dry_run:  # checked: from here on a new model, written nowhere the user will look
+        config = dataclasses.replace(config, max_steps=min(config.max_steps, 3), eval_interval=2,
+                                     eval_tokens=min(config.eval_tokens, 2_000), warmup_steps=1)
+        resumed, out_dir = None, Path(tempfile.mkdtemp(prefix="foretype-dry-run-"))
     streams = TokenStreams(train_tokens, config.batch_size, config.seq_len, rank, world)
     model_config = LSTMConfig(tokenizer.vocab_size, config.embed_dim, config.hidden_dim, config.n_layers, config.dropout)
     model = LSTMLanguageModel(model_config).to(device)
@@ -358,7 +368,9 @@ def train(data_dir: Path, out_dir: Path, preset: str | None = None, overrides: d
         if master and progress["step"] > step_start:  # final evaluation and checkpoint
             validate()
     except KeyboardInterrupt:
-        if master and progress["step"] > step_start:
+        if master and dry_run:
+            bar.write("dry run interrupted: nothing was written")
+        elif master and progress["step"] > step_start:
             save_checkpoint(out_dir / CHECKPOINT, model, optimizer, preset, config, tokenizer, meta, {**progress, "epoch_progress": streams.progress})
             bar.write(f"interrupted: saved step {progress['step']} to {out_dir / CHECKPOINT}; run the same command to resume")
         elif master:  # before its first step: a new run's checkpoint would fix the shape of a mistyped option for good
@@ -370,6 +382,8 @@ def train(data_dir: Path, out_dir: Path, preset: str | None = None, overrides: d
             metrics.close()
         if ddp:
             torch.distributed.destroy_process_group()
+        if dry_run:
+            shutil.rmtree(out_dir, ignore_errors=True)
     return progress
 
 
