@@ -12,6 +12,7 @@ import html
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -54,12 +55,14 @@ GENERAL_ENGLISH_NOTE = ("<p>General English: how well the model still predicts e
                         "sentences of it (lower is better). Learning your writing may raise it a little; training "
                         f"stops before it is {MAX_FORGETTING:.0%} above the current model's.</p>")
 SKIPPED_SHOWN = 3  # skipped files named, with the reason, under the selection
+LOCK_WAIT_MS = 2000  # for the learning lock, which another copy holds for a moment when it checks it
 KILL_AFTER_MS = 5000  # a trainer that ignores Cancel's SIGTERM this long is killed
 STDERR_LINES = 20  # the end of the trainer's log, for the message when it crashes
 PROGRESS_STEPS = 1000  # the progress bar's range, for the trainer's fraction
 PHASES = {"reading": "Reading your files", "evaluating-base": "Measuring the current model", "training": "Learning",
           "evaluating": "Measuring the new model", "saving": "Saving", "done": "Done"}
 
+NEW_MODEL_OWNER = re.compile(r"personal-new-(\d+)\.pt")  # the process id in new_model_path(), and in its temporary files' names
 Command = Callable[[Path | None, list[str], Path], list[str]]  # (base model, inputs, out) -> argv
 
 
@@ -70,8 +73,9 @@ def new_model_path() -> Path:
 
 
 def new_model_paths() -> list[Path]:
-    """The unused new models of every copy, a crashed one's too: all that Forget My Data deletes besides personal.pt."""
-    return sorted(data_dir().glob("personal-new*.pt"))
+    """The unused new models of every copy, a crashed one's too, and the temporary files of one killed while writing:
+    all that Forget My Data deletes besides personal.pt."""
+    return sorted([*data_dir().glob("personal-new*.pt"), *data_dir().glob(".personal-new*.tmp")])
 
 
 def learning_elsewhere() -> bool:
@@ -96,10 +100,10 @@ def remove_abandoned_new_models() -> None:
     """Delete the unused new models of copies that are gone (a crash, a power cut while a result waited): a model
     of the user's text no copy will offer again. A live copy holds its learning lock until its result is chosen."""
     for path in new_model_paths():
-        pid = path.stem.removeprefix("personal-new-")
-        if not pid.isdigit() or int(pid) == os.getpid():
+        owner = NEW_MODEL_OWNER.search(path.name)
+        if not owner or int(owner[1]) == os.getpid():
             continue
-        lock = QLockFile(str(data_dir() / learning_lock_name(int(pid))))
+        lock = QLockFile(str(data_dir() / learning_lock_name(int(owner[1]))))
         lock.setStaleLockTime(0)
         if lock.tryLock(0):  # no live owner
             try:
@@ -516,7 +520,10 @@ class LearnDialog(QDialog):
         self.pages.setCurrentIndex(1)
         self.pages.currentWidget().setFocus()  # not Cancel, where Start's focus would pass on to
         self._lock = QLockFile(str(data_dir() / learning_lock_name()))
-        self._lock.tryLock(0)
+        if not self._lock.tryLock(LOCK_WAIT_MS):  # another copy's start-up looking at it (remove_abandoned_new_models)
+            self._lock = None
+            self._show_result(f"<p>Could not start: {html.escape(str(data_dir()))} is busy. Try again.</p>", can_use=False)
+            return
         self.trainer.start(self.command(self.base(), list(self.paths), self.out))
         if self.parentWidget() is not None:  # the user goes on writing: keys typed now go to the editor, not here
             self.parentWidget().activateWindow()
@@ -532,19 +539,28 @@ class LearnDialog(QDialog):
                 + ("Quitting stops it." if quitting else "Stop it?") + " What it has learned so far will be discarded.")
 
     def may_quit(self) -> bool:
-        """Asked when the app quits, which ends a run and discards an unchosen result: both are minutes of work."""
+        """Asked when the app quits, which ends a run and discards an unchosen result: both are minutes of work.
+
+        The run may end while a question is open (its box runs the event loop): then the result is asked about.
+        """
         parent = self.parentWidget() or self
-        if self.running():
-            return confirm_stop(parent, self.stop_question(quitting=True), "&Stop and Quit")
-        if self.has_new_model():
-            answer = QMessageBox.question(
-                parent, "Learning from your writing", "The new model learned from your writing is ready. Use it from now on?\n\n"
-                "No discards it.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel,
-                defaultButton=QMessageBox.StandardButton.Yes)
-            if answer == QMessageBox.StandardButton.Yes:
-                self._use()
-            return answer != QMessageBox.StandardButton.Cancel
-        return True
+        while self.running():
+            if not confirm_stop(parent, self.stop_question(quitting=True), "&Stop and Quit"):
+                return False
+            if self.running():
+                return True
+        if not self.has_new_model():
+            return True
+        better = self.use_button.isDefault()  # the result page's advice
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        answer = QMessageBox.question(
+            parent, "Learning from your writing",
+            "The new model learned from your writing is ready. Use it from now on?\n\nNo discards it"
+            + ("." if better else ": it saved no more keystrokes on your text than the current model."),
+            yes | no | QMessageBox.StandardButton.Cancel, defaultButton=yes if better else no)
+        if answer == yes and self.has_new_model():  # not forgotten by another copy meanwhile
+            self._use()
+        return answer != QMessageBox.StandardButton.Cancel
 
     def cancel(self) -> None:
         self.cancel_button.setEnabled(False)
@@ -600,13 +616,13 @@ class LearnDialog(QDialog):
 
     def _on_failed(self, message: str) -> None:
         log.warning("learning failed: %s", message)
-        self._release_lock()
+        self.discard_new_model()  # a trainer stopped between writing its model and saying so
         ending = "" if message.endswith((".", "!", "?")) else "."
         self._show_result(f"<p>Learning did not finish: {html.escape(message)}{ending}</p><p>Your current model is unchanged.</p>",
                           can_use=False)
 
     def _on_cancelled(self) -> None:
-        self._release_lock()
+        self.discard_new_model()  # cancelled between writing its model and saying so
         self._show_result("<p>Cancelled. Your current model is unchanged.</p>", can_use=False)
 
     def _show_result(self, html: str, can_use: bool) -> None:
@@ -625,6 +641,7 @@ class LearnDialog(QDialog):
 
     def _discard(self) -> None:
         self.discard_new_model()
+        self.pages.setCurrentIndex(0)  # nothing waits: closing must not keep the result page
         self.close()
 
     def discard_new_model(self) -> None:
@@ -666,10 +683,13 @@ class LearnDialog(QDialog):
         self._update_selection()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing during a run asks, then stops it. A result waits for Use or Discard: closing only hides it (the run
+        may also have ended while the question was open)."""
         if self.running() and not confirm_stop(self, self.stop_question()):
             event.ignore()
             return
-        self.stop()
+        if not self.has_new_model():
+            self.stop()
         event.accept()
 
     def reject(self) -> None:

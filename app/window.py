@@ -400,6 +400,7 @@ class MainWindow(QMainWindow):
         action(model_menu, "&Learn from My Writing…", lambda: self.open_learn_dialog())  # not triggered's bool
         self.reset_action = action(model_menu, "&Reset to the Default Model", lambda: self.switch_model("default"))
         self.personal_action = action(model_menu, "Use My &Personal Model", lambda: self.switch_model("personal"))
+        model_menu.aboutToShow.connect(self._update_personal_action)  # another copy may have made or forgotten one
         model_menu.addSeparator()
         action(model_menu, "&Forget My Data…", self.forget_my_data)
 
@@ -870,12 +871,15 @@ class MainWindow(QMainWindow):
         chosen = self.settings.model_path(self.model_override)
         # not while the default is the choice; still after a chosen file failed, so the choice can be reset
         self.reset_action.setEnabled(chosen is not None)
-        self.personal_action.setEnabled(personal_model_path().is_file() and self.service.model_path != personal_model_path())
+        self._update_personal_action()
         if self.service.model_path == chosen:  # the chosen model, not the default standing in for it after a failure
             self.info.dismiss("model")
         self.model_name = name
         self.model_label.setText(f"Model: {name}")
         self.statusBar().showMessage(f"Loaded {name}", 3000)
+
+    def _update_personal_action(self) -> None:
+        self.personal_action.setEnabled(personal_model_path().is_file() and self.service.model_path != personal_model_path())
 
     def _on_model_failed(self, message: str) -> None:
         self.model_name = ""
@@ -1050,15 +1054,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.learn_dialog is not None and not self.learn_dialog.may_quit():
-            event.ignore()
-            return
         self._quitting = True
         try:
             saved = self.maybe_save()
         finally:
             self._quitting = False
-        if not saved:
+        # then the run or its result: a result used before a cancelled save question would be a choice made for nothing
+        if not saved or (self.learn_dialog is not None and not self.learn_dialog.may_quit()):
             event.ignore()
             return
         if self.learn_dialog is not None:

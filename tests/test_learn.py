@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import stat
 import sys
 from pathlib import Path
@@ -33,7 +35,13 @@ emit("start", phase="reading", files=2, skipped=[], skipped_total=1, truncated=F
 if mode == "started":
     signal.pause()  # measuring the current model, until the app's Cancel
 emit("progress", phase="training", step=5, total=10, eta=42.0, fraction=0.5, metrics={"loss": 3.1, "lr": 0.001})
-if mode in ("ok", "no-better"):
+if mode == "gate":  # finishes as "ok" on the test's SIGUSR1
+    signal.signal(signal.SIGUSR1, lambda *_: None)
+    signal.pause()
+if mode == "written-then-cancelled":  # SIGTERM between writing the model and saying so
+    open(out, "w").write("new model")
+    on_term()
+if mode in ("ok", "no-better", "gate"):
     emit("warning", phase="reading", message="read only the first 4 MB of the input")
     open(out, "w").write("new model")
     emit("done", phase="done", out=out, sha256="x", steps=10, best_step=8, held_back=True, stopped="early", seconds=1.0,
@@ -61,11 +69,23 @@ def questions(monkeypatch):
     class Questions:
         def __init__(self):
             self.asked: list[str] = []
+            self.defaults: list[QMessageBox.StandardButton] = []
             self.stop, self.use = True, QMessageBox.StandardButton.No
+            self.meanwhile = lambda: None  # what happens while the Stop question is open
+
+        def confirm_stop(self, parent, question, *args) -> bool:
+            self.asked.append(question)
+            self.meanwhile()
+            return self.stop
+
+        def question(self, parent, title, text, *args, defaultButton=None):
+            self.asked.append(text)
+            self.defaults.append(defaultButton)
+            return self.use
 
     answers = Questions()
-    monkeypatch.setattr(learn, "confirm_stop", lambda parent, question, *args: answers.asked.append(question) or answers.stop)
-    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *args, **kwargs: answers.asked.append(text) or answers.use)
+    monkeypatch.setattr(learn, "confirm_stop", answers.confirm_stop)
+    monkeypatch.setattr(QMessageBox, "question", answers.question)
     return answers
 
 
@@ -570,3 +590,62 @@ def test_forget_my_data_also_forgets_which_files_were_chosen(make_window, qtbot,
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
     window.forget_my_data()
     assert dialog.paths == [] and dialog.path_list.count() == 0 and not dialog.start_button.isEnabled()
+
+
+def _finish_while_asked(qtbot, dialog) -> None:
+    """The trainer ends while the question is open: the box's event loop delivers the result behind it."""
+    os.kill(dialog.trainer.process.processId(), signal.SIGUSR1)
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+
+
+def test_a_run_that_ends_while_stop_and_quit_is_asked_is_offered_not_thrown_away(make_window, qtbot, writing,
+                                                                                 fake_command, questions):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "gate", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    questions.meanwhile = lambda: _finish_while_asked(qtbot, dialog)
+    questions.use = QMessageBox.StandardButton.Yes
+    assert window.close()
+    assert "ready. Use it from now on?" in questions.asked[-1]
+    assert personal_model_path().read_text() == "new model"
+
+
+def test_closing_the_dialog_on_a_result_keeps_it_even_when_the_run_ended_during_the_question(make_window, qtbot, writing,
+                                                                                           fake_command, questions):
+    # the title bar's close button deleted a finished model without a word
+    window = make_window()
+    dialog = start_learning(qtbot, window, "gate", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+    questions.meanwhile = lambda: _finish_while_asked(qtbot, dialog)
+    dialog.close()  # "Stop it?" answered Stop, but it had finished
+    assert new_model_path().read_text() == "new model" and not dialog.isVisible()
+    assert window.open_learn_dialog() is dialog and dialog.pages.currentIndex() == 2
+    dialog.close()
+    assert new_model_path().exists()
+    dialog.show()
+    dialog.discard_button.click()
+    assert not new_model_path().exists() and dialog.pages.currentIndex() == 0
+
+
+def test_quitting_asks_with_the_result_pages_advice_as_the_default(make_window, qtbot, writing, fake_command, questions):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "no-better", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert window.close()
+    assert questions.defaults == [QMessageBox.StandardButton.No] and "saved no more keystrokes" in questions.asked[-1]
+    assert not new_model_path().exists()
+
+
+def test_a_model_written_just_before_a_cancel_is_deleted(make_window, qtbot, writing, fake_command):
+    window = make_window()
+    dialog = start_learning(qtbot, window, "written-then-cancelled", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert "Cancelled" in dialog.result_label.text() and not new_model_path().exists()
+
+
+def test_a_killed_copys_temporary_model_file_is_deleted_too(make_window, qtbot):
+    partial = new_model_path().with_name(".personal-new-999999.pt.k2j4x9.tmp")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_text("half a model of the user's text")
+    make_window()
+    assert not partial.exists()
