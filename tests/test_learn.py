@@ -592,18 +592,24 @@ def test_forget_my_data_also_forgets_which_files_were_chosen(make_window, qtbot,
     assert dialog.paths == [] and dialog.path_list.count() == 0 and not dialog.start_button.isEnabled()
 
 
-def _finish_while_asked(qtbot, dialog) -> None:
-    """The trainer ends while the question is open: the box's event loop delivers the result behind it."""
-    os.kill(dialog.trainer.process.processId(), signal.SIGUSR1)
-    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+def run_that_ends_while_asked(qtbot, window, fake_command, writing, questions) -> LearnDialog:
+    """A run under way whose trainer ends while the Stop question is open: the box's event loop delivers the result
+    behind it."""
+    dialog = start_learning(qtbot, window, "gate", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
+
+    def finish() -> None:
+        os.kill(dialog.trainer.process.processId(), signal.SIGUSR1)
+        qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+
+    questions.meanwhile = finish
+    return dialog
 
 
 def test_a_run_that_ends_while_stop_and_quit_is_asked_is_offered_not_thrown_away(make_window, qtbot, writing,
                                                                                  fake_command, questions):
     window = make_window()
-    dialog = start_learning(qtbot, window, "gate", fake_command, [writing])
-    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
-    questions.meanwhile = lambda: _finish_while_asked(qtbot, dialog)
+    dialog = run_that_ends_while_asked(qtbot, window, fake_command, writing, questions)
     questions.use = QMessageBox.StandardButton.Yes
     assert window.close()
     assert "ready. Use it from now on?" in questions.asked[-1]
@@ -614,9 +620,7 @@ def test_closing_the_dialog_on_a_result_keeps_it_even_when_the_run_ended_during_
                                                                                            fake_command, questions):
     # the title bar's close button deleted a finished model without a word
     window = make_window()
-    dialog = start_learning(qtbot, window, "gate", fake_command, [writing])
-    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)
-    questions.meanwhile = lambda: _finish_while_asked(qtbot, dialog)
+    dialog = run_that_ends_while_asked(qtbot, window, fake_command, writing, questions)
     dialog.close()  # "Stop it?" answered Stop, but it had finished
     assert new_model_path().read_text() == "new model" and not dialog.isVisible()
     assert window.open_learn_dialog() is dialog and dialog.pages.currentIndex() == 2
