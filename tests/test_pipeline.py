@@ -351,7 +351,7 @@ def test_a_dry_run_writes_nothing_so_the_real_run_starts_afresh(tmp_path, data_d
     run = tmp_path / "run"
     args = _train_args(data_dir, run, "--max_steps=6", "--eval_interval=3")
     assert train_module.run(argparse.Namespace(**{**vars(args), "dry_run": True})) == 0
-    assert not run.exists()
+    assert not run.exists() and not list(tmp_path.iterdir())  # its scratch folder, beside --out, is gone too
     assert "dry run: 3 steps ran end to end" in capsys.readouterr().out
     assert train_module.run(args) == 0
     assert torch.load(run / "ckpt.pt", weights_only=True)["progress"]["step"] == 6

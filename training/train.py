@@ -255,7 +255,9 @@ def train(data_dir: Path, out_dir: Path, preset: str | None = None, overrides: d
     if dry_run:  # checked: from here on a new model, written nowhere the user will look
         config = dataclasses.replace(config, max_steps=min(config.max_steps, 3), eval_interval=2,
                                      eval_tokens=min(config.eval_tokens, 2_000), warmup_steps=1)
-        resumed, out_dir = None, Path(tempfile.mkdtemp(prefix="foretype-dry-run-"))
+        # beside --out, not in /tmp (often memory): a large preset's checkpoints take hundreds of MB
+        scratch_parent = out_dir.parent if out_dir.parent.is_dir() else None
+        resumed, out_dir = None, Path(tempfile.mkdtemp(prefix=".foretype-dry-run-", dir=scratch_parent))
     streams = TokenStreams(train_tokens, config.batch_size, config.seq_len, rank, world)
     model_config = LSTMConfig(tokenizer.vocab_size, config.embed_dim, config.hidden_dim, config.n_layers, config.dropout)
     model = LSTMLanguageModel(model_config).to(device)
