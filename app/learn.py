@@ -505,6 +505,10 @@ class LearnDialog(QDialog):
     def start(self) -> None:
         if not (self.selection and self.selection.usable()) or self.trainer.running():
             return
+        gone = [p for p in self.paths if not os.path.lexists(p)]
+        if gone:  # the trainer takes a name that does not exist as a pattern: "notes [a].txt" would read "notes a.txt"
+            self.summary.setText(f"{Path(gone[0]).name} was moved or deleted since you chose it: remove it, or add it again.")
+            return
         try:  # a stale result of an earlier run must not pass for this one's
             self.out.parent.mkdir(parents=True, exist_ok=True)
             self.out.unlink(missing_ok=True)

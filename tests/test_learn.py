@@ -653,3 +653,15 @@ def test_a_killed_copys_temporary_model_file_is_deleted_too(make_window, qtbot):
     partial.write_text("half a model of the user's text")
     make_window()
     assert not partial.exists()
+
+
+def test_a_chosen_file_gone_before_start_is_not_read_as_a_pattern(make_window, qtbot, tmp_path, writing, fake_command):
+    # "notes [a].txt", renamed after it was chosen, would be a pattern that reads "notes a.txt"
+    chosen = writing / "notes [a].txt"
+    chosen.write_text("Dear Anna, the garden is lovely this year.\n" * 50)
+    dialog = make_window().open_learn_dialog(command=fake_command("ok"))
+    dialog.add_paths([str(chosen)])
+    chosen.rename(writing / "notes a.txt")
+    dialog.start_button.click()
+    assert not fake_command.calls and dialog.pages.currentIndex() == 0
+    assert dialog.summary.text() == "notes [a].txt was moved or deleted since you chose it: remove it, or add it again."
