@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QObject, QProcess, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -392,7 +392,7 @@ class LearnDialog(QDialog):
         self.path_list.setAccessibleName("Folders and files to learn from")
         self.path_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.path_list.itemSelectionChanged.connect(self._update_remove_button)
-        add_files = QPushButton("Add &Files…", page)
+        self.add_files_button = add_files = QPushButton("Add &Files…", page)
         add_files.clicked.connect(self._add_files)
         add_folder = QPushButton("Add F&older…", page)
         add_folder.clicked.connect(self._add_folder)
@@ -685,6 +685,12 @@ class LearnDialog(QDialog):
         self.paths.clear()
         self.path_list.clear()
         self._update_selection()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """An empty list took the first focus, where nothing shows it: start on Add Files."""
+        super().showEvent(event)
+        if self.pages.currentIndex() == 0 and not self.paths:
+            self.add_files_button.setFocus()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing during a run asks, then stops it. A result waits for Use or Discard: closing only hides it (the run

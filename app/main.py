@@ -13,9 +13,16 @@ from PySide6.QtWidgets import QApplication
 from foretype.model.errors import ForetypeError
 
 from .settings import APP_NAME, Settings
-from .window import MainWindow
+from .window import AltKeepsTyping, MainWindow
 
 log = logging.getLogger(__name__)
+
+
+def prepare_application(app: QApplication) -> None:
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("foretype")
+    app.setStyle(AltKeepsTyping(app.style().name()))  # the platform's own style, less Alt's menu-bar navigation
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,9 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if sys.platform.startswith("linux") and not any(map(os.environ.get, ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))):
         raise ForetypeError("no display to show the window on (neither DISPLAY nor WAYLAND_DISPLAY is set)")
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName(APP_NAME)
-    app.setDesktopFileName("foretype")
+    prepare_application(app)
     window = MainWindow(Settings.load(), model_override=args.model)
     if args.file:
         window.open_file(args.file, missing_ok=True)  # `foretype app new.md` starts that file

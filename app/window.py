@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QProxyStyle,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -83,7 +86,21 @@ def keyboard_shortcuts(slots: int) -> list[tuple[str, str]]:
         ('" right after accepting', "closes an open quotation, before the added space"),
         ("' or - right after accepting", "joins the word in place of the added space (Sarah's, well-known)"),
         ("Enter right after accepting", "starts a new line in place of the added space"),
-    ]
+        ("Enter / Shift+Enter in Find", "the next / previous match"),
+        ("Esc in Find", "close it and go back to the text"),
+    ] + ([] if sys.platform == "darwin" else [
+        ("Alt alone", "nothing: Alt is for accepting, so the menus open with Alt and their letter (Alt+F: File)")])
+
+
+class AltKeepsTyping(QProxyStyle):
+    """Alt accepts suggestions, so a lone Alt tap (a change of mind, or Sticky Keys' latched Alt before a digit) must
+    not move the keys to the menu bar: the next letters opened menus and one Esc did not bring them back. Alt+letter
+    still opens its menu."""
+
+    def styleHint(self, hint, option=None, widget=None, returnData=None) -> int:
+        if hint == QStyle.StyleHint.SH_MenuBar_AltKeyNavigation:
+            return 0
+        return super().styleHint(hint, option, widget, returnData)
 
 
 SPECIAL = "it is a device, a pipe or a socket, not a file"
@@ -1029,7 +1046,8 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>"
                        for keys, what in keyboard_shortcuts(self.bar.slots()))
-        QMessageBox.information(self, "Keyboard Shortcuts", f"<table>{rows}</table>")
+        QMessageBox.information(self, "Keyboard Shortcuts", f"<table>{rows}</table><p>The menus show the other keys "
+                                "(Ctrl+F: Find, Ctrl+=: Larger Text, ...).</p>")
 
     def show_about(self) -> None:
         if self.model_name:

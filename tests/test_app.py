@@ -31,6 +31,7 @@ from foretype.app.settings import (
     previous_draft_path,
 )
 from foretype.app.editor import Editor
+from foretype.app.main import prepare_application
 from foretype.app.suggestion_bar import ACCEPT_MODIFIER, ACCEPT_MODIFIER_NAME, SHOW_MODIFIER, SlotButton, SuggestionBar
 from foretype.app.suggestions import SENT_CHUNK, tail_start, text_before
 from foretype.app.window import MIN_WINDOW_WIDTH, MainWindow
@@ -787,6 +788,7 @@ def test_help_lists_the_keyboard_shortcuts(make_window, monkeypatch):
     assert all(key in shown[0] for key in ("Tab", f"{ACCEPT_MODIFIER_NAME}+1", "Esc", "Ctrl+Space"))
     for key in (f"{ACCEPT_MODIFIER_NAME}+1 accepts there", ". , ; : ! ? right after", '" right after', "' or - right after", "Enter right after"):
         assert key in shown[0]  # the keys that act differently at the start of a line or right after accepting
+    assert "Enter / Shift+Enter in Find" in shown[0] and "The menus show the other keys" in shown[0]  # the list said neither
 
 
 def test_the_shortcuts_list_as_many_alt_keys_as_there_are_suggestion_slots(make_window, monkeypatch):
@@ -1816,3 +1818,21 @@ def test_the_app_bench_times_each_key_in_the_editor_and_until_its_suggestions_sh
     for row in rows:
         gui, shown = result["gui_ms"][row], result["shown_ms"][row]
         assert 0 < gui["p50"] <= gui["p99"] and gui["p50"] <= shown["p50"] <= shown["p99"]
+
+
+def test_a_lone_alt_tap_leaves_the_keys_in_the_editor_and_alt_letter_still_opens_a_menu(make_window, qtbot, qapp):
+    # Alt accepts suggestions: a lone tap (or Sticky Keys' latched Alt) gave the menu bar the keys, and "help" opened Help
+    prepare_application(qapp)
+    window = make_window()
+    window.activateWindow()
+    window.editor.setFocus()
+    qtbot.keyPress(window.editor, Qt.Key.Key_Alt, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyRelease(window.editor, Qt.Key.Key_Alt)
+    assert QApplication.focusWidget() is window.editor
+    type_text(qtbot, window, "xy")
+    assert window.editor.toPlainText() == "xy"
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    qtbot.keyClick(window.editor, Qt.Key.Key_H, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is help_menu)
+    qtbot.keyClick(help_menu, Qt.Key.Key_Escape)  # one Esc: the keys go back to the editor, not to the menu bar
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.editor)

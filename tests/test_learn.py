@@ -665,3 +665,9 @@ def test_a_chosen_file_gone_before_start_is_not_read_as_a_pattern(make_window, q
     dialog.start_button.click()
     assert not fake_command.calls and dialog.pages.currentIndex() == 0
     assert dialog.summary.text() == "notes [a].txt was moved or deleted since you chose it: remove it, or add it again."
+
+
+def test_the_dialog_opens_on_add_files_not_on_the_empty_list(make_window, qtbot):
+    # the empty list took the focus, where nothing showed it
+    dialog = make_window().open_learn_dialog()
+    assert dialog.focusWidget() is dialog.add_files_button
