@@ -107,7 +107,8 @@ class Settings:
     auto_space: bool = True  # add a space after an accepted word
     model: str = "personal"  # "personal" falls back to the bundled model until one is made
     model_file: str = ""  # used when model == "file"
-    font: str = ""  # QFont.toString(); empty: the system font
+    font: str = ""  # QFont.toString(), chosen in Settings; empty: the system font
+    zoom: int = 0  # points added to the font's size by View › Larger / Smaller Text; Ctrl+0 takes it back to 0
     recent_files: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -28,7 +28,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, font: QFont, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")  # Qt adds " — Foretype"
-        self.initial_font = QFont(font)  # the editor's, which may differ from settings.font (empty: the system font)
+        self.initial_font = QFont(font)  # the chosen font, before zoom; settings.font may be empty (the system font)
         self.font_value = QFont(font)
 
         self.suggestions = QSpinBox(self, minimum=1, maximum=5, value=settings.suggestions)
@@ -75,8 +75,9 @@ class SettingsDialog(QDialog):
         settings.auto_space = self.auto_space.isChecked()
         settings.model = self.model.currentData()
         settings.model_file = self.model_file.text().strip()
-        if self.font_value != self.initial_font:  # else an OK would pin the editor's font, undoing another copy's zoom
+        if self.font_value != self.initial_font:  # else an OK would pin this copy's font over another copy's choice
             settings.font = self.font_value.toString()
+            settings.zoom = 0  # the size chosen is the size shown
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model file", self.model_file.text(), "Foretype models (*.pt);;All files (*)")

@@ -73,6 +73,10 @@ LICENCE = "MIT"  # as pyproject.toml says
 DRAFT_PREVIEW = 60  # characters of a crash draft's text its offer shows: two drafts of one minute look alike
 
 
+def readable_size(points: int) -> int:
+    return min(MAX_TEXT_SIZE, max(MIN_TEXT_SIZE, points))
+
+
 def keyboard_shortcuts(slots: int) -> list[tuple[str, str]]:
     """Help › Keyboard Shortcuts: the keys no menu shows, with as many Alt+digit keys as the bar has slots."""
     accept_keys = f"{ACCEPT_MODIFIER_NAME}+1" + (f" … {ACCEPT_MODIFIER_NAME}+{slots}" if slots > 1 else "")
@@ -427,10 +431,7 @@ class MainWindow(QMainWindow):
 
     def apply_settings(self) -> None:
         """Make the window match self.settings (after start-up or the settings dialog)."""
-        font = QFont()
-        if not (self.settings.font and font.fromString(self.settings.font)):
-            font.setPointSize(default_text_size())
-        self._set_text_font(font)
+        self._set_text_font(self._zoomed(self.chosen_font()))
         if self.bar.slots() != self.settings.suggestions:
             self.bar.set_slots(self.settings.suggestions)
         self.controller.request()
@@ -919,7 +920,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ settings and zoom
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.editor.font(), self)
+        dialog = SettingsDialog(self.settings, self.chosen_font(), self)
         if not dialog.exec():
             return
         old_model = self.settings.model_path(self.model_override)
@@ -1022,21 +1023,29 @@ class MainWindow(QMainWindow):
             self.info.show_message("Forget My Data in another Foretype window deleted what was learned from your "
                                    f"writing{stopped}.", topic="forgotten")
 
+    def chosen_font(self) -> QFont:
+        """The font chosen in Settings, or the system font at the usual size: the text's size before zooming."""
+        font = QFont()
+        if not (self.settings.font and font.fromString(self.settings.font)):
+            font.setPointSize(default_text_size())
+        return font
+
+    def _zoomed(self, font: QFont) -> QFont:
+        font.setPointSize(readable_size(font.pointSize() + self.settings.zoom))
+        return font
+
     def zoom(self, steps: int) -> None:
-        self._set_text_size(min(MAX_TEXT_SIZE, max(MIN_TEXT_SIZE, self.editor.font().pointSize() + steps)))
+        """Zoom is kept apart from the chosen font, so Ctrl+0 goes back to the size chosen in Settings."""
+        self._set_zoom(readable_size(self.editor.font().pointSize() + steps) - self.chosen_font().pointSize())
 
     def reset_zoom(self) -> None:
-        """Ctrl+0: the size a new user starts with, in the font chosen."""
-        self._set_text_size(default_text_size())
+        """Ctrl+0: the size chosen in Settings (it was the usual size, which undid the choice)."""
+        self._set_zoom(0)
 
-    def _set_text_size(self, points: int) -> None:
-        font = self.editor.font()
-        font.setPointSize(points)
-        usual = QFont()
-        usual.setPointSize(default_text_size())
-        self.settings.font = "" if font == usual else font.toString()  # back to the system font: follow it again
+    def _set_zoom(self, points: int) -> None:
+        self.settings.zoom = points
         self._save_settings()
-        self._set_text_font(font)
+        self._set_text_font(self._zoomed(self.chosen_font()))
 
     def _set_text_font(self, font: QFont) -> None:
         """Use ``font`` in the editor, and its size in the suggestion bar: the words there grow with the text."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPalette, QTextCursor
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPalette, QTextCursor
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QPushButton, QStyle, QStyleOptionButton
 
 from foretype.app import window as window_module
@@ -1671,9 +1671,9 @@ def test_find_wraps_around_and_zoom_changes_the_font(make_window, qtbot):
     window.zoom(2)
     assert window.editor.font().pointSize() == size + 2
     assert [button.font().pointSize() for button in window.bar._buttons] == [size + 2] * 3  # the suggestions grow too
-    assert Settings.load().font == window.editor.font().toString()
-    window.zoom(-2)  # back to the system font's usual size: follow the system font again, not a pinned copy of it
-    assert Settings.load().font == ""
+    assert (Settings.load().font, Settings.load().zoom) == ("", 2)  # the font stays the system's, followed as it changes
+    window.zoom(-2)
+    assert (Settings.load().font, Settings.load().zoom) == ("", 0)
 
 
 def test_the_edit_menu_selects_all_and_shift_f3_finds_the_previous_match(make_window, qtbot):
@@ -1698,14 +1698,32 @@ def test_text_gets_no_smaller_than_8_points_and_ctrl_0_gives_back_the_normal_siz
     qtbot.keyClick(window.editor, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert window.editor.font().pointSize() == normal
     assert window.bar._buttons[0].font().pointSize() == normal
-    assert Settings.load().font == ""  # the system font, followed again
+    assert (Settings.load().font, Settings.load().zoom) == ("", 0)
+
+
+def test_ctrl_0_goes_back_to_the_size_chosen_in_settings(make_window, qtbot, monkeypatch):
+    # Normal Size went to the usual 12 pt and stored it, throwing away the 16 pt chosen in Settings
+    from foretype.app.settings_dialog import SettingsDialog
+
+    window = make_window()
+    chosen = QFont(window.editor.font().family(), 16)
+    monkeypatch.setattr(SettingsDialog, "exec", lambda dialog: setattr(dialog, "font_value", chosen) or 1)
+    window.open_settings()
+    window.zoom(3)
+    assert window.editor.font().pointSize() == 19 and Settings.load().zoom == 3
+    window.reset_zoom()
+    assert window.editor.font().pointSize() == 16 and Settings.load().font == chosen.toString()
+    window.zoom(2)
+    chosen.setPointSize(14)
+    window.open_settings()  # choosing a font again: the size chosen is the size shown
+    assert window.editor.font().pointSize() == 14 and Settings.load().zoom == 0
 
 
 def test_large_text_makes_the_suggestions_as_large_as_their_slots_let_a_long_word_and_its_key_be(make_window, qtbot):
     # at 36 pt the slots read "informa…", "informat…": the bar followed the text's size whatever its width
     window = make_window()
     window.resize(820, 560)
-    window._set_text_size(36)
+    window.zoom(36 - window.editor.font().pointSize())
     qtbot.waitUntil(lambda: window.bar.width() < 830)
     window.bar.set_words(["information", "informations", "info"])
     first = window.bar._buttons[0]

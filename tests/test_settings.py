@@ -86,8 +86,7 @@ def test_settings_ok_keeps_another_copys_zoom_unless_a_font_is_chosen(qtbot, tmp
     path = tmp_path / "settings.json"
     Settings().save(path)
     copy_a, copy_b = Settings.load(path), Settings.load(path)
-    zoomed = QFont("Sans Serif", 15).toString()
-    copy_b.font = zoomed
+    copy_b.zoom = 3
     copy_b.save(path)
     dialog = SettingsDialog(copy_a, QFont("Sans Serif", 12))
     qtbot.addWidget(dialog)
@@ -95,9 +94,9 @@ def test_settings_ok_keeps_another_copys_zoom_unless_a_font_is_chosen(qtbot, tmp
     dialog.apply_to(copy_a)
     copy_a.save(path)
     saved = Settings.load(path)
-    assert (saved.font, saved.ghost_text) == (zoomed, False)
+    assert (saved.font, saved.zoom, saved.ghost_text) == ("", 3, False)
     chosen = QFont("Serif", 14)
     monkeypatch.setattr(QFontDialog, "getFont", lambda initial, parent: (True, chosen))
     dialog.font_button.click()
     dialog.apply_to(copy_a)
-    assert copy_a.font == chosen.toString()
+    assert (copy_a.font, copy_a.zoom) == (chosen.toString(), 0)
