@@ -22,7 +22,8 @@ def prepare_application(app: QApplication) -> None:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("foretype")
-    app.setStyle(AltKeepsTyping(app.style().name()))  # the platform's own style, less Alt's menu-bar navigation
+    if sys.platform != "darwin" and not isinstance(app.style(), AltKeepsTyping):  # macOS: no Alt menu navigation
+        app.setStyle(AltKeepsTyping(app.style().name()))  # the platform's own style, less Alt's menu-bar navigation
 
 
 def run(args: argparse.Namespace) -> int:

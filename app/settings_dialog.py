@@ -28,8 +28,8 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, font: QFont, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")  # Qt adds " — Foretype"
-        self.initial_font = QFont(font)  # the chosen font, before zoom; settings.font may be empty (the system font)
-        self.font_value = QFont(font)
+        self.font_value = QFont(font)  # the chosen font, before zoom; settings.font may be empty (the system font)
+        self.font_chosen = False  # the font dialog was accepted: even the same font is a choice (zoom back to 0)
 
         self.suggestions = QSpinBox(self, minimum=1, maximum=5, value=settings.suggestions)
         self.ghost_text = QCheckBox("Show the &rest of the first suggestion after the cursor", self, checked=settings.ghost_text)
@@ -75,9 +75,10 @@ class SettingsDialog(QDialog):
         settings.auto_space = self.auto_space.isChecked()
         settings.model = self.model.currentData()
         settings.model_file = self.model_file.text().strip()
-        if self.font_value != self.initial_font:  # else an OK would pin this copy's font over another copy's choice
+        if self.font_chosen:  # else an OK would pin this copy's font over another copy's choice
             settings.font = self.font_value.toString()
             settings.zoom = 0  # the size chosen is the size shown
+            settings.chose("font", "zoom")
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model file", self.model_file.text(), "Foretype models (*.pt);;All files (*)")
@@ -102,7 +103,7 @@ class SettingsDialog(QDialog):
     def _choose_font(self) -> None:
         ok, font = QFontDialog.getFont(self.font_value, self)
         if ok:
-            self.font_value = font
+            self.font_value, self.font_chosen = font, True
             self._show_font()
 
     def _show_font(self) -> None:

@@ -1031,7 +1031,9 @@ class MainWindow(QMainWindow):
         return font
 
     def _zoomed(self, font: QFont) -> QFont:
-        font.setPointSize(readable_size(font.pointSize() + self.settings.zoom))
+        """At zoom 0 the font as chosen, 10.5 or 72 pt included."""
+        if self.settings.zoom:
+            font.setPointSize(readable_size(font.pointSize() + self.settings.zoom))
         return font
 
     def zoom(self, steps: int) -> None:
@@ -1044,6 +1046,9 @@ class MainWindow(QMainWindow):
 
     def _set_zoom(self, points: int) -> None:
         self.settings.zoom = points
+        # written with the font it applies to, even where equal to what this copy loaded: another copy's zoom of
+        # another font kept, or this copy's 0 lost, made a size neither copy showed
+        self.settings.chose("font", "zoom")
         self._save_settings()
         self._set_text_font(self._zoomed(self.chosen_font()))
 

@@ -1707,16 +1707,31 @@ def test_ctrl_0_goes_back_to_the_size_chosen_in_settings(make_window, qtbot, mon
 
     window = make_window()
     chosen = QFont(window.editor.font().family(), 16)
-    monkeypatch.setattr(SettingsDialog, "exec", lambda dialog: setattr(dialog, "font_value", chosen) or 1)
+
+    def choose_font(dialog) -> int:
+        dialog.font_value, dialog.font_chosen = QFont(chosen), True
+        return 1
+
+    monkeypatch.setattr(SettingsDialog, "exec", choose_font)
     window.open_settings()
     window.zoom(3)
     assert window.editor.font().pointSize() == 19 and Settings.load().zoom == 3
     window.reset_zoom()
     assert window.editor.font().pointSize() == 16 and Settings.load().font == chosen.toString()
     window.zoom(2)
-    chosen.setPointSize(14)
-    window.open_settings()  # choosing a font again: the size chosen is the size shown
-    assert window.editor.font().pointSize() == 14 and Settings.load().zoom == 0
+    window.open_settings()  # choosing a font again, even the same one: the size chosen is the size shown
+    assert window.editor.font().pointSize() == 16 and Settings.load().zoom == 0
+    chosen.setPointSizeF(10.5)
+    window.open_settings()
+    assert window.editor.font().pointSizeF() == 10.5  # as chosen, not rounded to 11
+
+
+def test_ctrl_0_in_one_copy_sticks_when_another_copy_zoomed(make_window):
+    # 0 equalled what this copy had loaded, so its save kept the other copy's 3 from the file
+    zoomed, reset = make_window(), make_window()
+    zoomed.zoom(3)
+    reset.reset_zoom()
+    assert Settings.load().zoom == 0
 
 
 def test_large_text_makes_the_suggestions_as_large_as_their_slots_let_a_long_word_and_its_key_be(make_window, qtbot):
