@@ -398,6 +398,8 @@ class LearnDialog(QDialog):
         add_folder.clicked.connect(self._add_folder)
         self.remove_button = QPushButton("&Remove", page)
         self.remove_button.clicked.connect(self._remove_selected)
+        for button in (add_files, add_folder, self.remove_button):  # Enter is Start's wherever the focus is, not a
+            button.setAutoDefault(False)  # second file dialog
         self.summary = QLabel(page, wordWrap=True)
         self.start_button = QPushButton("&Start", page, default=True)
         self.start_button.clicked.connect(self.start)
@@ -669,6 +671,7 @@ class LearnDialog(QDialog):
             self.trainer.cancel()
             self.trainer.process.waitForFinished(KILL_AFTER_MS)
             self.trainer._kill_if_running()
+            self.trainer.process.waitForFinished(KILL_AFTER_MS)  # its cancelled signal now, not on a later page
         if self.has_new_model():
             self.discard_new_model()
         self._release_lock()

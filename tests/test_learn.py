@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLockFile, Qt
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from foretype.app import learn
 from foretype.app.cli import build_parser
@@ -35,6 +35,9 @@ emit("start", phase="reading", files=2, skipped=[], skipped_total=1, truncated=F
 if mode == "started":
     signal.pause()  # measuring the current model, until the app's Cancel
 emit("progress", phase="training", step=5, total=10, eta=42.0, fraction=0.5, metrics={"loss": 3.1, "lr": 0.001})
+if mode == "stubborn":  # ignores Cancel's SIGTERM
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pause()
 if mode == "gate":  # finishes as "ok" on the test's SIGUSR1
     signal.signal(signal.SIGUSR1, lambda *_: None)
     signal.pause()
@@ -671,3 +674,26 @@ def test_the_dialog_opens_on_add_files_not_on_the_empty_list(make_window, qtbot)
     # the empty list took the focus, where nothing showed it
     dialog = make_window().open_learn_dialog()
     assert dialog.focusWidget() is dialog.add_files_button
+
+
+def test_enter_starts_even_with_the_focus_on_add_files(make_window, qtbot, writing, fake_command, monkeypatch):
+    # Add Files took Enter from Start and opened the file dialog a second time
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([], ""))
+    dialog = make_window().open_learn_dialog(command=fake_command("ok"))
+    dialog.add_paths([str(writing)])
+    dialog.add_files_button.setFocus()
+    qtbot.keyClick(dialog.add_files_button, Qt.Key.Key_Return)
+    assert fake_command.calls
+
+
+def test_a_trainer_that_ignores_cancel_is_killed_and_leaves_the_dialog_on_its_first_page(make_window, qtbot, writing,
+                                                                                        fake_command, monkeypatch):
+    # its late "finished" put the hidden dialog on "Cancelled", shown at the next opening
+    monkeypatch.setattr(learn, "KILL_AFTER_MS", 300)
+    window = make_window()
+    dialog = start_learning(qtbot, window, "stubborn", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() == 500, timeout=20000)  # after it ignores SIGTERM
+    dialog.end()
+    qtbot.waitUntil(lambda: not dialog.running(), timeout=5000)
+    qtbot.wait(0)  # any signal still queued
+    assert dialog.pages.currentIndex() == 0
