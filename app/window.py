@@ -93,7 +93,8 @@ def keyboard_shortcuts(slots: int) -> list[tuple[str, str]]:
         ("Enter / Shift+Enter in Find", "the next / previous match"),
         ("Esc in Find", "close it and go back to the text"),
     ] + ([] if sys.platform == "darwin" else [
-        ("Alt alone", "nothing: Alt is for accepting, so the menus open with Alt and their letter (Alt+F: File)")])
+        ("Alt alone", "nothing: Alt is for accepting, so the menus open with Alt and their letter (Alt+F: File)"),
+        ("F10", "open the menus, then the arrow keys")])
 
 
 class AltKeepsTyping(QProxyStyle):
@@ -428,6 +429,8 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts)
         action(help_menu, "&About Foretype", self.show_about)
+        if sys.platform != "darwin":  # F10 opens the menus, as on GNOME and Windows: Alt alone no longer does
+            action(self, "Menus", lambda: self.menuBar().setActiveAction(file_menu.menuAction()), "F10")
 
     def apply_settings(self) -> None:
         """Make the window match self.settings (after start-up or the settings dialog)."""

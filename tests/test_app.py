@@ -1869,3 +1869,7 @@ def test_a_lone_alt_tap_leaves_the_keys_in_the_editor_and_alt_letter_still_opens
     qtbot.waitUntil(lambda: QApplication.activePopupWidget() is help_menu)
     qtbot.keyClick(help_menu, Qt.Key.Key_Escape)  # one Esc: the keys go back to the editor, not to the menu bar
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.editor)
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    qtbot.keyClick(window.editor, Qt.Key.Key_F10)  # the way into the menus that Alt alone was
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is file_menu)
+    qtbot.keyClick(file_menu, Qt.Key.Key_Escape)
