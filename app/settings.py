@@ -195,7 +195,7 @@ def _read_valid_values(path: Path) -> dict[str, object]:
     if not isinstance(raw, dict):
         return {}
     defaults = Settings()
-    values = {f.name: raw[f.name] for f in fields(Settings) if isinstance(raw.get(f.name), type(getattr(defaults, f.name)))}
+    values = {f.name: raw[f.name] for f in fields(Settings) if type(raw.get(f.name)) is type(getattr(defaults, f.name))}  # not true as 1
     if "suggestions" in values:
         values["suggestions"] = min(5, max(1, values["suggestions"]))
     if "model" in values and values["model"] not in MODEL_CHOICES:

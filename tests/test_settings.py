@@ -100,3 +100,11 @@ def test_settings_ok_keeps_another_copys_zoom_unless_a_font_is_chosen(qtbot, tmp
     dialog.font_button.click()
     dialog.apply_to(copy_a)
     assert (copy_a.font, copy_a.zoom) == (chosen.toString(), 0)
+
+
+def test_a_setting_of_the_wrong_type_is_left_out_even_a_boolean_for_a_number(tmp_path):
+    # true passed for a number (bool is an int in Python): "zoom": true zoomed by 1, "suggestions": true showed 1 slot
+    path = tmp_path / "settings.json"
+    path.write_text('{"zoom": true, "suggestions": true, "ghost_text": false, "font": 12}')
+    loaded = Settings.load(path)
+    assert (loaded.zoom, loaded.suggestions, loaded.ghost_text, loaded.font) == (0, 3, False, "")
