@@ -36,7 +36,7 @@ from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
 from .sentences import CLOSING, OPENING, ends_sentence
 from .tokenizer import NEWLINE, OTHER_SCRIPT_LETTER, SEGMENT, GrowingModelText, Tokenizer, is_escaped_byte, unescape_bytes
-from .vocabulary import Vocabulary, apostrophe_dropped, offensive_stem
+from .vocabulary import Vocabulary, apostrophe_dropped, capital_ending, offensive_stem
 
 BOUNDARY = " " + NEWLINE  # characters that start a segment
 MAX_WORD_CHARS = 32
@@ -578,6 +578,8 @@ class Predictor:
         if stem and not (self._users_word(word) or self._users_word(stem)):  # "Dick's" once "Dick" was written
             return False
         if apostrophe_dropped(word) and not self._users_word(word):
+            return False
+        if capital_ending(word) and not self._written_by_user(word):
             return False
         return self.vocabulary is None or self.vocabulary.knows(word, self._users_word)
 

@@ -38,6 +38,13 @@ APOSTROPHE_DROPPED = re.compile(r"(?:(?:do|does|did|is|was|are|were|have|has|had
                                 r"|(?:that|there|here|what|where|who|she|he)s|(?:you|they)(?:re|ve|ll|d)|ive|im)", re.IGNORECASE)
 
 
+def capital_ending(word: str) -> bool:
+    """An ending in capitals after a lower-case letter: the vocabulary ignores case, so "Clarke'S" and "don'T"
+    passed as "clarke's" and "don't". "O'NEIL" in capitals and "d'Artagnan" are not such words."""
+    before, apostrophe, after = word.rpartition("'")
+    return bool(apostrophe) and before[-1:].islower() and after.isalpha() and after.isupper()
+
+
 # words that take no "'s": the model spells "Then's" and "The's" from them (the vocabulary's own "he's", "that's" stay)
 NO_POSSESSIVE = frozenset("a an and as at but by for from if in nor not of on or so than the then these this those to "
                           "very with i me my we us our you your they them their".split())

@@ -301,6 +301,13 @@ def test_offensive_words_come_with_their_plurals_and_possessives():
     assert not any(map(offensive_stem, ["night", "spices", "Dickens", "Dick", "cock-tail", "pussy-willow", "therapist"]))
 
 
+def test_an_ending_in_capitals_after_a_lower_case_letter_is_not_offered(loaded):
+    # the vocabulary ignores case: "Clarke'S" passed as "clarke's", and the bar offered it beside "Clarke's"
+    predictor = Predictor(loaded.model, loaded.tokenizer, vocabulary=Vocabulary(["clarke", "don't", "o'neil"]))
+    assert all(map(predictor._may_offer, ["Clarke's", "don't", "DON'T", "O'NEIL", "O'Neil"]))
+    assert not any(map(predictor._may_offer, ["Clarke'S", "don'T"]))
+
+
 def test_only_words_of_the_vocabulary_or_of_the_document_are_offered(loaded):
     """The model spells words it never saw; with a vocabulary, a word outside it is offered only once the user has typed it."""
     words = {w.lower() for w in WORD.findall(generated_text(3000, seed=1))} - {"book"}
