@@ -612,7 +612,7 @@ def run_that_ends_while_asked(qtbot, window, fake_command, writing, questions) -
 def test_a_run_that_ends_while_stop_and_quit_is_asked_is_offered_not_thrown_away(make_window, qtbot, writing,
                                                                                  fake_command, questions):
     window = make_window()
-    dialog = run_that_ends_while_asked(qtbot, window, fake_command, writing, questions)
+    run_that_ends_while_asked(qtbot, window, fake_command, writing, questions)
     questions.use = QMessageBox.StandardButton.Yes
     assert window.close()
     assert "ready. Use it from now on?" in questions.asked[-1]
