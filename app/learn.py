@@ -309,8 +309,8 @@ class TrainerProcess(QObject):
             self._handle_line(self._stdout)
             self._stdout = b""
         last = self._last or {}
-        if code == 0 and status == QProcess.ExitStatus.NormalExit and last.get("event") == "done":
-            self.done.emit(last)
+        if last.get("event") == "done" and not self._cancelling:  # its model is written and checked, even if it
+            self.done.emit(last)  # crashed on its way out
         elif self._cancelling or last.get("event") == "cancelled" or code == 130:
             self.cancelled.emit()
         else:
@@ -642,6 +642,9 @@ class LearnDialog(QDialog):
     def _use(self) -> None:
         self.pages.setCurrentIndex(0)  # chosen: closing must not discard it
         self.use_model.emit(self.out)
+        if self.out.exists():  # not installed (the window says why): it still waits for Use or Discard
+            self.pages.setCurrentIndex(2)
+            return
         self._release_lock()
         self.close()
 

@@ -44,12 +44,14 @@ if mode == "gate":  # finishes as "ok" on the test's SIGUSR1
 if mode == "written-then-cancelled":  # SIGTERM between writing the model and saying so
     open(out, "w").write("new model")
     on_term()
-if mode in ("ok", "no-better", "gate"):
+if mode in ("ok", "no-better", "gate", "done-then-crash"):
     emit("warning", phase="reading", message="read only the first 4 MB of the input")
     open(out, "w").write("new model")
     emit("done", phase="done", out=out, sha256="x", steps=10, best_step=8, held_back=True, stopped="early", seconds=1.0,
          before={"bpc": 2.0, "top3": 0.30, "ksr": 0.20, "chars": 1500, "general_bpc": 1.9},
          after={"bpc": 1.8, "top3": 0.36, "ksr": 0.25 if mode == "ok" else 0.20, "chars": 1500, "general_bpc": 1.95})
+    if mode == "done-then-crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
 elif mode == "wait":
     print("not json: a stray line", flush=True)
     signal.pause()  # until the app's Cancel
@@ -697,3 +699,24 @@ def test_a_trainer_that_ignores_cancel_is_killed_and_leaves_the_dialog_on_its_fi
     qtbot.waitUntil(lambda: not dialog.running(), timeout=5000)
     qtbot.wait(0)  # any signal still queued
     assert dialog.pages.currentIndex() == 0
+
+
+def test_a_trainer_that_crashes_after_saying_done_still_offers_its_model(make_window, qtbot, writing, fake_command):
+    # its written, checked model was taken for a failure and deleted
+    dialog = start_learning(qtbot, make_window(), "done-then-crash", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert dialog.use_button.isVisible() and new_model_path().read_text() == "new model"
+
+
+def test_a_model_that_cannot_be_installed_still_waits_for_use_or_discard(make_window, qtbot, writing, fake_command):
+    # Use went back to the first page and let the lock go: the model was orphaned, and deleted at the next start
+    window = make_window()
+    dialog = start_learning(qtbot, window, "ok", fake_command, [writing])
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    personal_model_path().mkdir(parents=True)  # renaming onto it fails
+    dialog.use_button.click()
+    assert dialog.pages.currentIndex() == 2 and dialog.use_button.isVisible() and new_model_path().exists()
+    assert "Could not install the new model" in window.info.label.text()
+    personal_model_path().rmdir()
+    dialog.use_button.click()
+    assert personal_model_path().read_text() == "new model" and not new_model_path().exists()
