@@ -37,6 +37,7 @@ class Request:
     seq: int
     text: str  # the text before the cursor
     k: int
+    capitalise: bool  # a sentence's first word, begun in lower case, completed capitalised
 
 
 class PredictionService(QThread):
@@ -64,10 +65,10 @@ class PredictionService(QThread):
             self._load = self.model_path = path
             self._wake.wakeOne()
 
-    def request(self, seq: int, text: str, k: int) -> None:
+    def request(self, seq: int, text: str, k: int, capitalise: bool = True) -> None:
         """Ask for suggestions; replaces any request the worker has not started yet."""
         with QMutexLocker(self._mutex):
-            self._request = Request(seq, text, k)
+            self._request = Request(seq, text, k, capitalise)
             self._wake.wakeOne()
 
     def stop(self) -> None:
@@ -124,6 +125,7 @@ class PredictionService(QThread):
         started = time.perf_counter()
         try:
             self._predictor.set_text(request.text)
+            self._predictor.capitalise_sentences = request.capitalise
             suggestions = self._predictor.suggest(request.k)
         except Exception:  # a bug in the engine must not end the thread and silence the app
             log.exception("prediction failed")

@@ -34,6 +34,7 @@ class SettingsDialog(QDialog):
         self.suggestions = QSpinBox(self, minimum=1, maximum=5, value=settings.suggestions)
         self.ghost_text = QCheckBox("Show the &rest of the first suggestion after the cursor", self, checked=settings.ghost_text)
         self.auto_space = QCheckBox("&Add a space after an accepted word", self, checked=settings.auto_space)
+        self.capitalise = QCheckBox("&Capitalise a sentence's first word when accepting it", self, checked=settings.capitalise)
         self.model = QComboBox(self)
         for choice in MODEL_CHOICES:
             self.model.addItem(MODEL_LABELS[choice], choice)
@@ -55,6 +56,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Suggestions:", self.suggestions)
         form.addRow("", self.ghost_text)
         form.addRow("", self.auto_space)
+        form.addRow("", self.capitalise)
         form.addRow("&Model:", self.model)
         file_label = QLabel("Model f&ile:", self)
         file_label.setBuddy(self.model_file)  # a row of two widgets has no buddy of its own: the "&" would show
@@ -73,6 +75,7 @@ class SettingsDialog(QDialog):
         settings.suggestions = self.suggestions.value()
         settings.ghost_text = self.ghost_text.isChecked()
         settings.auto_space = self.auto_space.isChecked()
+        settings.capitalise = self.capitalise.isChecked()
         settings.model = self.model.currentData()
         settings.model_file = self.model_file.text().strip()
         if self.font_chosen:  # else an OK would pin this copy's font over another copy's choice

@@ -33,6 +33,7 @@ class Acceptance:
 
     start: int  # document positions (UTF-16 units, as Qt counts) of the inserted text
     end: int
+    retyped: str = ""  # the typed letters a capitalised word replaced ("w" for What): put back with the take-back
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class SuggestionController(QObject):
             self.show([])
             return
         self._sent_start = tail_start(cursor.position(), self._sent_start)
-        self.service.request(self.seq, text_before(cursor, self._sent_start), self.settings.suggestions)
+        self.service.request(self.seq, text_before(cursor, self._sent_start), self.settings.suggestions, self.settings.capitalise)
 
     def show(self, suggestions: list) -> None:
         self.suggestions = suggestions
@@ -185,7 +186,8 @@ class SuggestionController(QObject):
             return False
         if not self._fresh:
             return True
-        insert = self.suggestions[index].insert
+        suggestion = self.suggestions[index]
+        insert = suggestion.insert
         cursor = self.editor.textCursor()
         next_char = self._char_after(cursor)
         before_punctuation = next_char != "" and next_char in NO_SPACE_BEFORE  # "the ca|, and", "(the ca|)"
@@ -193,12 +195,17 @@ class SuggestionController(QObject):
         space_wanted = insert.endswith(" ") and (self.settings.auto_space or next_char.isalnum()) and not before_punctuation
         if insert.endswith(" ") and (not space_wanted or next_char.isspace()):
             insert = insert[:-1]
-        start = cursor.position()
+        start, retyped = cursor.position(), ""
         with self._own_edit():
             cursor.beginEditBlock()  # its own undo step: Ctrl+Z takes back the accepted text, not what was typed before
+            if suggestion.retyped:  # "w" -> What at a sentence's start: the typed letters, before the cursor, first
+                cursor.movePosition(QTextCursor.MoveOperation.PreviousCharacter, QTextCursor.MoveMode.KeepAnchor,
+                                    len(suggestion.retyped))
+                start, retyped = cursor.selectionStart(), cursor.selectedText()
+                cursor.insertText(suggestion.retyped)
             cursor.insertText(insert)
             cursor.endEditBlock()
-            self._acceptance = Acceptance(start, cursor.position())
+            self._acceptance = Acceptance(start, cursor.position(), retyped)
             if space_wanted and next_char == " ":  # step over the space that is already there
                 cursor.movePosition(QTextCursor.MoveOperation.NextCharacter)
             self.editor.setTextCursor(cursor)
@@ -232,9 +239,9 @@ class SuggestionController(QObject):
         cursor = self.editor.textCursor()
         cursor.setPosition(self._acceptance.start)
         cursor.setPosition(self._acceptance.end, QTextCursor.MoveMode.KeepAnchor)
-        removed = len(cursor.selectedText())
+        removed = len(cursor.selectedText()) - len(self._acceptance.retyped)  # the retyped letters were typed
         with self._own_edit():
-            cursor.removeSelectedText()
+            cursor.insertText(self._acceptance.retyped)  # as typed ("w"), or nothing
             self.editor.setTextCursor(cursor)
         self._acceptance = self._auto_space_end = None
         self._count_edit(-removed, accepts=-1)

@@ -95,6 +95,7 @@ class Suggestion:
     insert: str  # exactly what to insert at the cursor ("anks ")
     score: float  # natural-log probability of the word, given the text before it
     kind: str  # "completion" (a partial word was typed) or "prediction" (next word)
+    retyped: str = ""  # what the typed part of the word becomes first ("w" -> "W" at a sentence's start); "": as typed
 
 
 class Rows(NamedTuple):
@@ -133,6 +134,9 @@ class Predictor:
         self.recency = recency or RecencyCache()
         self.lexicon = lexicon  # the user's own writing, in a fine-tuned model's file
         self.vocabulary = vocabulary  # the words of the model's training text: None offers any word the model spells
+        # a word begun in lower case at a sentence's or a line's start is completed capitalised ("w" -> What), as phone
+        # keyboards do, for people who type without Shift; the text typed so far is then retyped (Suggestion.retyped)
+        self.capitalise_sentences = True
         self._index_vocabulary()
         start = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
         self._start_state = self._pair(start, start)  # both chains start at segment 0
@@ -417,6 +421,10 @@ class Predictor:
         spell, typed, kind, start = constraint
         self.recency.update(self._segments, self._current[0])
         previous = self.recency.previous_word() if self._partial == " " + typed else None
+        as_typed = typed
+        if self.capitalise_sentences and start and kind == "completion" and typed.islower() and len(typed[:1].upper()) == 1:
+            typed = typed[:1].upper() + typed[1:]
+            spell = spell[: len(spell) - len(as_typed)] + typed
         # made-up words are dropped after the search, not inside it: there it would spell ever longer words to find
         # k real ones (p99 per keystroke 35 -> 124 ms on the dev files)
         # one more when a word is typed: the word as typed is never shown (accepting it saves nothing), but
@@ -438,10 +446,11 @@ class Predictor:
             words.pop(loop, None)
         words = self._one_per_capitalisation(words, capitalise=kind == "prediction" and bool(start))
         ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))
-        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != typed][:k]
+        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != as_typed][:k]
         prefix = spell[len(self._partial):]  # a space the user has not typed yet
         ranked = [(w.replace("'", self._apostrophe), s) for w, s in ranked]  # "don’t" in a document of curly ones
-        return [Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind) for w, s in ranked]
+        retyped = typed if typed != as_typed else ""
+        return [Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind, retyped) for w, s in ranked]
 
     def _search(self, spell: str, typed: str, k: int) -> dict[str, float]:
         """Beam search over tokens: spell ``spell``, then word characters until the model ends the word.

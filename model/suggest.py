@@ -29,7 +29,8 @@ def run(args) -> int:
         print(json.dumps([asdict(s) for s in suggestions], ensure_ascii=False))
     else:
         for s in suggestions:
-            print(f"{s.word}\t{s.kind}\tinsert {s.insert!r}\tp={probability_text(s.score)}")
+            retype = f"retype {s.retyped!r}, then " if s.retyped else ""  # "w" becomes "W", then "hat " goes in
+            print(f"{s.word}\t{s.kind}\t{retype}insert {s.insert!r}\tp={probability_text(s.score)}")
         if not suggestions:  # an empty answer looked like a failure
             log.info("no suggestions for this text")
     return 0

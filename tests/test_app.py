@@ -55,6 +55,7 @@ class FakePredictor:
         self.entered = threading.Event()
         self.texts: list[str] = []  # every text given to set_text
         self.text = ""  # like a new Predictor: the empty document
+        self.capitalise_sentences = True  # set by the service from the settings, as on a Predictor
 
     def set_text(self, text: str) -> None:
         self.texts.append(text)
@@ -427,6 +428,33 @@ def test_backspace_right_after_accepting_undoes_the_acceptance(make_window, qtbo
     qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)  # an ordinary backspace again
     assert window.editor.toPlainText() == "he"
     assert window.controller.accepted_chars == 0
+
+
+class CapitalisingPredictor(FakePredictor):
+    """Completes "w" at a sentence's start as the engine does: "What", the typed "w" retyped "W"."""
+
+    def suggest(self, k: int = 3) -> list[Suggestion]:
+        if self.text.endswith(". w") and self.capitalise_sentences:
+            return [Suggestion("What", "hat ", -1.0, "completion", "W")]
+        return super().suggest(k)
+
+
+def test_accepting_a_capitalised_word_retypes_the_typed_letter_and_backspace_puts_it_back(make_window, qtbot):
+    predictor = CapitalisingPredictor()
+    window = make_window(loader=lambda path: predictor)
+    type_text(qtbot, window, "It rained. w")
+    qtbot.waitUntil(lambda: window.controller.up_to_date and window.bar.words() == ["What"], timeout=5000)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "It rained. What " and window.controller.accepted_chars == 4
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)  # the take-back gives the "w" as typed
+    assert window.editor.toPlainText() == "It rained. w" and window.controller.accepted_chars == 0
+    qtbot.waitUntil(lambda: window.controller.up_to_date and window.bar.words() == ["What"], timeout=5000)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    window.editor.undo()  # one undo step, the retyping included
+    assert window.editor.toPlainText() == "It rained. w" and window.controller.accepted_chars == 0
+    window.settings.capitalise = False  # Settings: off for people who write in lower case
+    window.controller.request()
+    qtbot.waitUntil(lambda: window.controller.up_to_date and window.bar.words() == ["wa", "wb", "wc"], timeout=5000)
 
 
 def test_undo_takes_back_an_accepted_word_then_word_by_word(make_window, qtbot):
@@ -836,7 +864,7 @@ def test_a_slow_model_never_blocks_typing_and_stale_results_are_never_shown(make
     shown, sent = [], []
     window.service.suggestions_ready.connect(lambda *_: shown.append(window.bar.words()))
     request = window.service.request
-    monkeypatch.setattr(window.service, "request", lambda seq, text, k: sent.append(text) or request(seq, text, k))
+    monkeypatch.setattr(window.service, "request", lambda seq, text, *rest: sent.append(text) or request(seq, text, *rest))
     qtbot.keyClick(window.editor, "h")
     qtbot.waitUntil(fake.entered.is_set)  # the worker is now stuck predicting for "h"
     for i, char in enumerate("ello"):

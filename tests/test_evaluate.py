@@ -11,7 +11,9 @@ import torch
 
 from foretype.model.lstm import LSTMConfig, LSTMLanguageModel
 from foretype.model.modelfile import load_model_file
-from foretype.training.evaluate import WORD, EvalError, accepted_length, first_words, run, simulate, text_bits, worth_asking
+from foretype.model.predictor import Suggestion
+from foretype.training.evaluate import (WORD, EvalError, accepted_length, as_offered, first_words, run, simulate, text_bits,
+                                        worth_asking)
 
 # 24 characters, 6 words. An always-right user:
 #   "Hi" accept (the comma follows: no space), "," typed, " the " accept (a prediction after the comma
@@ -219,3 +221,9 @@ def test_eval_refuses_what_it_cannot_use(tiny_model_path, tmp_path):
     args.k = 0
     with pytest.raises(EvalError, match="-k"):
         run(args)
+
+
+def test_a_capitalised_word_for_a_sentence_begun_in_lower_case_never_counts():
+    # accepting it retypes the letters ("w" -> What): "hat " after the text's "w" is not what it types
+    offered = as_offered([Suggestion("What", "hat ", -1.0, "completion", "W"), Suggestion("what", "hat ", -2.0, "completion")])
+    assert offered == [("what", "hat ")]

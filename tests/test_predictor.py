@@ -99,7 +99,8 @@ def test_keystroke_trace(predictor):
             assert suggestions == []
         else:
             assert suggestions, f"row {i}: no suggestions for {text!r}"
-            assert all(s.kind == kind and s.word.startswith(prefix) and WHOLE_WORD.match(s.word) for s in suggestions), text
+            assert all(s.kind == kind and s.word.startswith(s.retyped or prefix) and s.retyped.lower() in ("", prefix)
+                       and WHOLE_WORD.match(s.word) for s in suggestions), text  # "w" at a line's start: "W..."
 
 
 def test_suggestions_are_distinct_whole_words_and_insert_the_rest(predictor):
@@ -111,6 +112,18 @@ def test_suggestions_are_distinct_whole_words_and_insert_the_rest(predictor):
         assert s.word.startswith("li") and WHOLE_WORD.match(s.word)
         assert s.insert == s.word[2:] + " "
     assert [s.score for s in suggestions] == sorted((s.score for s in suggestions), reverse=True)
+
+
+def test_a_sentence_begun_in_lower_case_is_completed_capitalised_unless_turned_off(predictor):
+    # "It rained. w" offered what | when | we, and Tab gave "what": people who type without Shift expect "What"
+    predictor.set_text("we like it. th")
+    suggestions = predictor.suggest(3)
+    assert suggestions and all(s.word.startswith("Th") and s.retyped == "Th" and s.insert == s.word[2:] + " " for s in suggestions)
+    predictor.set_text("we like th")  # not a sentence's start: as typed
+    assert all(s.word.startswith("th") and not s.retyped for s in predictor.suggest(3))
+    predictor.capitalise_sentences = False
+    predictor.set_text("we like it. th")
+    assert all(s.word.startswith("th") and not s.retyped for s in predictor.suggest(3))
 
 
 def test_capitalised_prefix_gets_capitalised_words(predictor):

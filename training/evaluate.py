@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from foretype.model.errors import ForetypeError
 from foretype.model.modelfile import default_model_path
-from foretype.model.predictor import Predictor
+from foretype.model.predictor import Predictor, Suggestion
 from foretype.model.tokenizer import NEWLINE, Tokenizer
 
 from .textfiles import Skipped, nothing_read, read_texts
@@ -237,6 +237,12 @@ class Totals:
         }
 
 
+def as_offered(suggestions: list[Suggestion]) -> list[tuple[str, str]]:
+    """(word, text to insert) of the suggestions the simulated user may take: a retyped word ("w" -> What at a
+    sentence's start) changes the letters typed, so it never types the text as it is."""
+    return [(s.word, s.insert) for s in suggestions if not s.retyped]
+
+
 def evaluate_text(predictor: Predictor, text: str, k: int = 3, progress: Callable[[int], None] | None = None) -> Totals:
     """All the figures for one text, next-word accuracy at top 1, 3 and ``k``.
 
@@ -256,7 +262,7 @@ def evaluate_text(predictor: Predictor, text: str, k: int = 3, progress: Callabl
         if progress and len(before) > done:
             progress(len(before) - done)
             done = len(before)
-        return [(s.word, s.insert) for s in suggestions]
+        return as_offered(suggestions)
 
     typing = simulate(text, engine, KS, sorted({1, 3, k}))
     if progress:
