@@ -198,11 +198,11 @@ class SuggestionController(QObject):
         start, retyped = cursor.position(), ""
         with self._own_edit():
             cursor.beginEditBlock()  # its own undo step: Ctrl+Z takes back the accepted text, not what was typed before
-            if suggestion.retyped:  # "w" -> What at a sentence's start: the typed letters, before the cursor, first
+            if suggestion.retyped:  # "w" -> What at a sentence's start: the first typed letter is capitalised first
                 cursor.movePosition(QTextCursor.MoveOperation.PreviousCharacter, QTextCursor.MoveMode.KeepAnchor,
                                     len(suggestion.retyped))
                 start, retyped = cursor.selectionStart(), cursor.selectedText()
-                cursor.insertText(suggestion.retyped)
+                cursor.insertText(suggestion.retyped[:1] + retyped[1:])  # the rest as typed: a curly ’ stays curly
             cursor.insertText(insert)
             cursor.endEditBlock()
             self._acceptance = Acceptance(start, cursor.position(), retyped)
@@ -243,6 +243,8 @@ class SuggestionController(QObject):
         with self._own_edit():
             cursor.insertText(self._acceptance.retyped)  # as typed ("w"), or nothing
             self.editor.setTextCursor(cursor)
+            if self._acceptance.retyped:
+                self.editor.start_undo_step()  # what is typed next merged into the "w" put back, and went with its undo
         self._acceptance = self._auto_space_end = None
         self._count_edit(-removed, accepts=-1)
         return True
@@ -400,8 +402,8 @@ class SuggestionController(QObject):
         cursor = self.editor.textCursor()
         if not (self.settings.ghost_text and self.suggestions) or not cursor.atBlockEnd():
             return ""
-        if self._tab_indents():  # the empty document (and its placeholder) too
-            return ""
+        if self._tab_indents() or self.suggestions[0].retyped:  # the empty document (and its placeholder) too; "w"
+            return ""  # then grey "hat" would read "what", where accepting writes "What"
         return self.suggestions[0].insert.rstrip(" ")
 
     def _before_word_character(self, cursor: QTextCursor) -> bool:

@@ -95,7 +95,8 @@ class Suggestion:
     insert: str  # exactly what to insert at the cursor ("anks ")
     score: float  # natural-log probability of the word, given the text before it
     kind: str  # "completion" (a partial word was typed) or "prediction" (next word)
-    retyped: str = ""  # what the typed part of the word becomes first ("w" -> "W" at a sentence's start); "": as typed
+    retyped: str = ""  # the typed part of the word with its first letter capitalised ("W" for "w" at a sentence's start):
+    # accepting capitalises that letter first; "": the word goes on as typed
 
 
 class Rows(NamedTuple):
@@ -134,8 +135,8 @@ class Predictor:
         self.recency = recency or RecencyCache()
         self.lexicon = lexicon  # the user's own writing, in a fine-tuned model's file
         self.vocabulary = vocabulary  # the words of the model's training text: None offers any word the model spells
-        # a word begun in lower case at a sentence's or a line's start is completed capitalised ("w" -> What), as phone
-        # keyboards do, for people who type without Shift; the text typed so far is then retyped (Suggestion.retyped)
+        # a word begun in lower case at a sentence's start is completed capitalised ("w" -> What), as phone keyboards
+        # do, for people who type without Shift; accepting capitalises the typed first letter (Suggestion.retyped)
         self.capitalise_sentences = True
         self._index_vocabulary()
         start = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
@@ -421,10 +422,6 @@ class Predictor:
         spell, typed, kind, start = constraint
         self.recency.update(self._segments, self._current[0])
         previous = self.recency.previous_word() if self._partial == " " + typed else None
-        as_typed = typed
-        if self.capitalise_sentences and start and kind == "completion" and typed.islower() and len(typed[:1].upper()) == 1:
-            typed = typed[:1].upper() + typed[1:]
-            spell = spell[: len(spell) - len(as_typed)] + typed
         # made-up words are dropped after the search, not inside it: there it would spell ever longer words to find
         # k real ones (p99 per keystroke 35 -> 124 ms on the dev files)
         # one more when a word is typed: the word as typed is never shown (accepting it saves nothing), but
@@ -446,11 +443,28 @@ class Predictor:
             words.pop(loop, None)
         words = self._one_per_capitalisation(words, capitalise=kind == "prediction" and bool(start))
         ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))
-        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != as_typed][:k]
+        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != typed][:k]
         prefix = spell[len(self._partial):]  # a space the user has not typed yet
-        ranked = [(w.replace("'", self._apostrophe), s) for w, s in ranked]  # "don’t" in a document of curly ones
-        retyped = typed if typed != as_typed else ""
-        return [Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind, retyped) for w, s in ranked]
+        capital = self._sentence_capital(typed, kind, start)
+        suggestions = []
+        for w, s in ranked:
+            # searched as typed, so the document's and the user's own words count as ever; "iPhone" stays as it is
+            retyped = capital if capital and not any(c.isupper() for c in w[1:]) else ""
+            w = (retyped[:1] + w[1:] if retyped else w).replace("'", self._apostrophe)  # "don’t" in a document of curly ones
+            suggestions.append(Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind, retyped))
+        return suggestions
+
+    def _sentence_capital(self, typed: str, kind: str, start: str) -> str:
+        """``typed`` with a capital, where a word begun in lower case is completed capitalised: a sentence's start, or a
+        line's after a blank line or a finished sentence ("Ingredients:" then "flour", or code, stays as typed)."""
+        capital = typed[:1].upper()
+        if not (self.capitalise_sentences and kind == "completion" and typed.islower() and len(capital) == 1):
+            return ""
+        if start == "line":
+            lines = self._recent_known().split(NEWLINE)
+            line_before = lines[-2] if len(lines) > 1 else ""
+            start = "sentence" if not line_before.strip() or ends_sentence(last_word(line_before.rstrip(" "))) else ""
+        return capital + typed[1:] if start == "sentence" else ""
 
     def _search(self, spell: str, typed: str, k: int) -> dict[str, float]:
         """Beam search over tokens: spell ``spell``, then word characters until the model ends the word.

@@ -436,6 +436,8 @@ class CapitalisingPredictor(FakePredictor):
     def suggest(self, k: int = 3) -> list[Suggestion]:
         if self.text.endswith(". w") and self.capitalise_sentences:
             return [Suggestion("What", "hat ", -1.0, "completion", "W")]
+        if self.text.endswith(". don’") and self.capitalise_sentences:
+            return [Suggestion("Don’t", "t ", -1.0, "completion", "Don'")]  # the engine's typed part: a straight '
         return super().suggest(k)
 
 
@@ -444,6 +446,7 @@ def test_accepting_a_capitalised_word_retypes_the_typed_letter_and_backspace_put
     window = make_window(loader=lambda path: predictor)
     type_text(qtbot, window, "It rained. w")
     qtbot.waitUntil(lambda: window.controller.up_to_date and window.bar.words() == ["What"], timeout=5000)
+    assert window.editor.ghost_text() == ""  # grey "hat" after the "w" would read "what"
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
     assert window.editor.toPlainText() == "It rained. What " and window.controller.accepted_chars == 4
     qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)  # the take-back gives the "w" as typed
@@ -452,9 +455,25 @@ def test_accepting_a_capitalised_word_retypes_the_typed_letter_and_backspace_put
     qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
     window.editor.undo()  # one undo step, the retyping included
     assert window.editor.toPlainText() == "It rained. w" and window.controller.accepted_chars == 0
+    qtbot.waitUntil(lambda: window.controller.up_to_date and window.bar.words() == ["What"], timeout=5000)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Backspace)
+    type_text(qtbot, window, "hen")
+    window.editor.undo()  # the typed "hen" went into the take-back's undo step, and Ctrl+Z brought "What" back
+    assert window.editor.toPlainText() == "It rained. w"
     window.settings.capitalise = False  # Settings: off for people who write in lower case
     window.controller.request()
     qtbot.waitUntil(lambda: window.controller.up_to_date and window.bar.words() == ["wa", "wb", "wc"], timeout=5000)
+
+
+def test_a_capitalised_word_keeps_the_rest_of_the_typed_letters_as_typed(make_window, qtbot):
+    # the engine's "Don'" replaced the user's curly "don’" with a straight apostrophe
+    window = make_window(loader=lambda path: CapitalisingPredictor())
+    window.editor.setPlainText("It rained. don’")
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.waitUntil(lambda: window.controller.up_to_date and window.bar.words() == ["Don’t"], timeout=5000)
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "It rained. Don’t "
 
 
 def test_undo_takes_back_an_accepted_word_then_word_by_word(make_window, qtbot):

@@ -121,6 +121,14 @@ def test_a_sentence_begun_in_lower_case_is_completed_capitalised_unless_turned_o
     assert suggestions and all(s.word.startswith("Th") and s.retyped == "Th" and s.insert == s.word[2:] + " " for s in suggestions)
     predictor.set_text("we like th")  # not a sentence's start: as typed
     assert all(s.word.startswith("th") and not s.retyped for s in predictor.suggest(3))
+    predictor.set_text("we met zorblax. zorblax came. zorblax went. z")  # the document's words still count
+    assert [(s.word, s.retyped) for s in predictor.suggest(3)][0] == ("Zorblax", "Z")
+    predictor.set_text("we like my iPhone. my iPhone. i")  # a capital inside the word: as written
+    assert ("iPhone", "") in [(s.word, s.retyped) for s in predictor.suggest(3)]
+    predictor.set_text("Shopping:\nmilk\nth")  # a list's line, after no finished sentence: as typed
+    assert all(not s.retyped for s in predictor.suggest(3))
+    predictor.set_text("We met.\n\nth")  # a paragraph's start
+    assert all(s.retyped == "Th" for s in predictor.suggest(3))
     predictor.capitalise_sentences = False
     predictor.set_text("we like it. th")
     assert all(s.word.startswith("th") and not s.retyped for s in predictor.suggest(3))
