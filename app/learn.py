@@ -78,17 +78,24 @@ def new_model_paths() -> list[Path]:
     return sorted([*data_dir().glob("personal-new*.pt"), *data_dir().glob(".personal-new*.tmp")])
 
 
+def taken_from_no_live_copy(path: Path) -> QLockFile | None:
+    """Another copy's learning lock, taken (unlock() removes it) if no running copy holds it, else None. A crashed
+    copy's lock is stale and goes; a live run's never is, however long it has held it."""
+    lock = QLockFile(str(path))
+    lock.setStaleLockTime(0)  # stale only when its process is gone
+    return lock if lock.tryLock(0) else None
+
+
 def learning_elsewhere() -> bool:
-    """Another running copy is learning from the user's writing: it holds its learning lock (a crashed copy's is stale,
-    and goes). Its model has no file yet, so only the lock tells Forget My Data that there is something to stop."""
+    """Another running copy is learning from the user's writing, or has a result waiting: it holds its learning lock.
+    Its first model has no file yet, so only the lock tells Forget My Data that there is something to stop."""
     for path in data_dir().glob("learning-*.lock"):
         if path.name == learning_lock_name():
             continue
-        lock = QLockFile(str(path))
-        lock.setStaleLockTime(0)  # stale only when its process is gone, however long a live run has held it
-        if not lock.tryLock(0):
+        lock = taken_from_no_live_copy(path)
+        if lock is None:
             return True
-        lock.unlock()  # and removes the stale file
+        lock.unlock()
     return False
 
 
@@ -103,9 +110,8 @@ def remove_abandoned_new_models() -> None:
         owner = NEW_MODEL_OWNER.search(path.name)
         if not owner or int(owner[1]) == os.getpid():
             continue
-        lock = QLockFile(str(data_dir() / learning_lock_name(int(owner[1]))))
-        lock.setStaleLockTime(0)
-        if lock.tryLock(0):  # no live owner
+        lock = taken_from_no_live_copy(data_dir() / learning_lock_name(int(owner[1])))
+        if lock is not None:  # held while deleting: no copy can start on that file meanwhile
             try:
                 path.unlink(missing_ok=True)
             except OSError as e:

@@ -407,8 +407,10 @@ def run(args) -> int:
         progress = train(Path(args.data), Path(args.out), args.preset, overrides, args.dry_run, stop)
     except KeyboardInterrupt:
         return 130
-    if int(os.environ.get("RANK", 0)) == 0 and args.dry_run:
+    if int(os.environ.get("RANK", 0)) != 0:
+        return 0
+    if args.dry_run:
         print(f"dry run: {progress['step']} steps ran end to end, val {progress['best_val_bpc']:.3f} bits/char; nothing was written to {args.out}")
-    elif int(os.environ.get("RANK", 0)) == 0:
+    else:
         print(f"trained {progress['step']} steps, {progress['tokens_seen']:,} tokens, best val {progress['best_val_bpc']:.3f} bits/char -> {args.out}")
     return 0
