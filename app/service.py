@@ -37,7 +37,7 @@ class Request:
     seq: int
     text: str  # the text before the cursor
     k: int
-    capitalise: bool  # a sentence's first word, begun in lower case, completed capitalised
+    capitalise: bool  # a word begun in lower case completed capitalised at a sentence's start and where it is a name
 
 
 class PredictionService(QThread):
@@ -125,7 +125,7 @@ class PredictionService(QThread):
         started = time.perf_counter()
         try:
             self._predictor.set_text(request.text)
-            self._predictor.capitalise_sentences = request.capitalise
+            self._predictor.capitalise = request.capitalise
             suggestions = self._predictor.suggest(request.k)
         except Exception:  # a bug in the engine must not end the thread and silence the app
             log.exception("prediction failed")

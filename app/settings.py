@@ -105,7 +105,7 @@ class Settings:
     suggestions: int = 3  # slots in the suggestion bar, 1-5
     ghost_text: bool = True
     auto_space: bool = True  # add a space after an accepted word
-    capitalise: bool = True  # complete a sentence's first word capitalised when begun in lower case
+    capitalise: bool = True  # complete names and a sentence's first word capitalised when begun in lower case
     model: str = "personal"  # "personal" falls back to the bundled model until one is made
     model_file: str = ""  # used when model == "file"
     font: str = ""  # QFont.toString(), chosen in Settings; empty: the system font

@@ -34,7 +34,7 @@ class SettingsDialog(QDialog):
         self.suggestions = QSpinBox(self, minimum=1, maximum=5, value=settings.suggestions)
         self.ghost_text = QCheckBox("Show the &rest of the first suggestion after the cursor", self, checked=settings.ghost_text)
         self.auto_space = QCheckBox("&Add a space after an accepted word", self, checked=settings.auto_space)
-        self.capitalise = QCheckBox("Capitalise a sentence's first &word when accepting it", self, checked=settings.capitalise)
+        self.capitalise = QCheckBox("Capitalise names and a sentence's first &word when typed in lower case", self, checked=settings.capitalise)
         self.model = QComboBox(self)
         for choice in MODEL_CHOICES:
             self.model.addItem(MODEL_LABELS[choice], choice)

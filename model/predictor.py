@@ -20,6 +20,7 @@ a block (docs/EXPERIMENTS.md).
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 import warnings
@@ -87,6 +88,27 @@ class Context:
 
 
 WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
+# "i" as a word before another ("i think", "i'm sure"), which only someone typing without capitals writes; not "i.e." or "(i)"
+LOWER_CASE_I = re.compile(r"(?<![\w'’(-])i(?:['’](?:m|ve|ll|d))?(?= +[^\W\d_])")
+# a sentence's end that a lower-case word may follow in well-cased text: '"Why?" he asked', "waited... and"
+NOT_ENDED = ('"', "'", "”", "’", ")", "...", "…")
+
+
+@functools.lru_cache(maxsize=4)  # 0.35 ms for 1,000 characters: once a word, not once a keystroke
+def shows_typing_without_capitals(text: str, from_start: bool) -> bool:
+    """``text`` has "i" as a word, or a sentence or paragraph begun in lower case; ``from_start``: it is the document's
+    start, whose first line starts a paragraph."""
+    if LOWER_CASE_I.search(text):
+        return True
+    after_blank = from_start
+    for n, line in enumerate(text.split(NEWLINE)):
+        words = line.split()[0 if n or from_start else 1 :]  # not a word cut short
+        if words and after_blank and words[0].islower():
+            return True
+        if any(ends_sentence(a) and not a.endswith(NOT_ENDED) and not a[:1].isdigit() and b.islower() for a, b in zip(words, words[1:])):
+            return True
+        after_blank = not words or ends_sentence(words[-1])
+    return False
 
 
 @dataclass(frozen=True)
@@ -120,6 +142,8 @@ class Predictor:
     # 6 beams, not 8: 0.04 points of keystroke savings for 6-9% off the slowest keystrokes (docs/EXPERIMENTS.md)
     BEAM_WIDTH = 6
     CONTEXT_BLOCK = 512  # segments (~2,700 characters of English): the model reads one to two blocks back
+    NAME_LETTERS = 3  # a word typed in lower case may be searched for as a name from its third letter ("mon" -> Monday)
+    LOOK_BACK = 1000  # characters read for signs of typing without capitals
     VOCABULARY_COMPLETIONS = 64  # vocabulary words scored for a typed letter no piece spells: one batch, ~5 ms
 
     def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = BEAM_WIDTH,
@@ -135,9 +159,10 @@ class Predictor:
         self.recency = recency or RecencyCache()
         self.lexicon = lexicon  # the user's own writing, in a fine-tuned model's file
         self.vocabulary = vocabulary  # the words of the model's training text: None offers any word the model spells
-        # a word begun in lower case at a sentence's start is completed capitalised ("w" -> What), as phone keyboards
-        # do, for people who type without Shift; accepting capitalises the typed first letter (Suggestion.retyped)
-        self.capitalise_sentences = True
+        # a word begun in lower case is completed capitalised at a sentence's start ("w" -> What) and where it is a
+        # name ("mon" -> Monday), as phone keyboards do, for people who type without Shift; accepting capitalises the
+        # typed first letter (Suggestion.retyped)
+        self.capitalise = True
         self._index_vocabulary()
         start = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
         self._start_state = self._pair(start, start)  # both chains start at segment 0
@@ -435,9 +460,13 @@ class Predictor:
             searched = self._scored_words(spell[: len(spell) - len(typed)], self._vocabulary_completions(typed)) | searched
         if start == "line" and not (len(typed) > 1 and typed.isupper()):
             searched = {w: s for w, s in searched.items() if not self._shouted_by_the_training_text(w)}
-        words = self.recency.mix(searched, typed, previous, self._in_vocabulary)
-        if self.lexicon:
-            words = self.lexicon.mix(words, typed, previous, self._in_vocabulary)
+        words = self._with_counts(searched, typed, previous)
+        capitalising = self._capitalising(typed, kind)
+        sentence_start = capitalising and self._at_sentence_start(start)
+        without_capitals = capitalising and (sentence_start or self._types_without_capitals())
+        if without_capitals and len(typed) >= self.NAME_LETTERS:
+            for w, s in self._names(spell, typed, previous, k).items():
+                words[w] = float(np.logaddexp(words[w], s)) if w in words else s
         loop = self.recency.loop_word() if previous is not None else None
         if loop:  # "as soon as s": not "soon" (the model and the cache both like it); no cost on the dev files
             words.pop(loop, None)
@@ -445,26 +474,63 @@ class Predictor:
         ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))
         ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != typed][:k]
         prefix = spell[len(self._partial):]  # a space the user has not typed yet
-        capital = self._sentence_capital(typed, kind, start)
         suggestions = []
         for w, s in ranked:
-            # searched as typed, so the document's and the user's own words count as ever; "iPhone" stays as it is
-            retyped = capital if capital and not any(c.isupper() for c in w[1:]) else ""
+            # searched as typed, so the document's and the user's own words count as ever, and capitalised after
+            retyped = self._retyped(w, typed, sentence_start, without_capitals) if capitalising else ""
             w = (retyped[:1] + w[1:] if retyped else w).replace("'", self._apostrophe)  # "don’t" in a document of curly ones
             suggestions.append(Suggestion(w, prefix + w[len(typed):] + " ", float(s), kind, retyped))
         return suggestions
 
-    def _sentence_capital(self, typed: str, kind: str, start: str) -> str:
-        """``typed`` with a capital, where a word begun in lower case is completed capitalised: a sentence's start, or a
-        line's after a blank line or a finished sentence ("Ingredients:" then "flour", or code, stays as typed)."""
-        capital = typed[:1].upper()
-        if not (self.capitalise_sentences and kind == "completion" and typed.islower() and len(capital) == 1):
+    def _capitalising(self, typed: str, kind: str) -> bool:
+        """A word typed in lower case, which may be offered capitalised (`Suggestion.retyped`)."""
+        return self.capitalise and kind == "completion" and typed.islower() and len(typed[:1].upper()) == 1  # not "ß" -> "SS"
+
+    def _with_counts(self, words: dict[str, float], typed: str, previous: str | None) -> dict[str, float]:
+        """The model's words mixed with the document's (recency cache) and the user's (lexicon) counts."""
+        words = self.recency.mix(words, typed, previous, self._in_vocabulary)
+        return self.lexicon.mix(words, typed, previous, self._in_vocabulary) if self.lexicon else words
+
+    def _retyped(self, word: str, typed: str, sentence_start: bool, without_capitals: bool) -> str:
+        """``typed`` with its first letter capitalised where ``word``, begun in lower case, is offered capitalised: at a
+        sentence's start, or a name ("mon" -> Monday) for someone who types without capitals; "" where it goes on as
+        typed. "iPhone" stays as it is."""
+        if any(c.isupper() for c in word[1:]) or not (sentence_start or (without_capitals and self._is_name(word))):
             return ""
+        return typed[:1].upper() + typed[1:]
+
+    def _types_without_capitals(self) -> bool:
+        """Only someone who types without capitals is offered names for words typed in lower case: others would pay for
+        the second search (`_names`), 70% more time a keystroke, and see "Jack" where they type "jack"."""
+        end = self._current_end()
+        return shows_typing_without_capitals(self._known[max(0, end - self.LOOK_BACK) : end], end <= self.LOOK_BACK)
+
+    def _names(self, spell: str, typed: str, previous: str | None, k: int) -> dict[str, float]:
+        """The names that complete ``typed`` (in lower case), as if typed capitalised, keyed in lower case as the search's
+        words are: spelled in lower case, "satur" gave Saturn, not Saturday, and the user's "Ravenhill" never came."""
+        capital = typed[:1].upper() + typed[1:]
+        escaped = self.tokenizer.escape_bytes(capital)
+        found = self._search(self.tokenizer.escape_bytes(spell[: len(spell) - len(typed)]) + escaped, escaped, k)
+        words = self._with_counts({w: s for w, s in found.items() if self._may_offer(w)}, capital, previous)
+        return {w.lower(): s for w, s in words.items() if not any(c.isupper() for c in w[1:]) and self._is_name(w.lower())}
+
+    def _at_sentence_start(self, start: str) -> bool:
+        """A sentence's start, or a line's after a blank line or a finished sentence ("Ingredients:" then "flour", or
+        code, is not one)."""
         if start == "line":
             lines = self._recent_known().split(NEWLINE)
             line_before = lines[-2] if len(lines) > 1 else ""
-            start = "sentence" if not line_before.strip() or ends_sentence(last_word(line_before.rstrip(" "))) else ""
-        return capital + typed[1:] if start == "sentence" else ""
+            return not line_before.strip() or ends_sentence(last_word(line_before.rstrip(" ")))
+        return start == "sentence"
+
+    def _is_name(self, word: str) -> bool:
+        """``word`` (in lower case) is written with a capital inside sentences: by the user, after another word and never
+        in lower case ("met Ravenhill", "met Mark"; "Book fairs" starts a sentence), or in the training text ("monday")."""
+        capitalised = word[:1].upper() + word[1:]
+        if any(counts is not None and counts.follows_a_word(capitalised) for counts in (self.recency, self.lexicon)):
+            if not self._written_by_user(word):
+                return True
+        return self.vocabulary is not None and self.vocabulary.is_capitalised(word)
 
     def _search(self, spell: str, typed: str, k: int) -> dict[str, float]:
         """Beam search over tokens: spell ``spell``, then word characters until the model ends the word.

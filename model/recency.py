@@ -118,6 +118,10 @@ class WordCounts:
     def __contains__(self, word: str) -> bool:
         return word in self._words
 
+    def follows_a_word(self, word: str) -> bool:
+        """``word`` was written right after another word, so inside a sentence, where a capital is not a sentence's."""
+        return any(word in follows for first, follows in self._followers.items() if not first.endswith(LINE_BREAK))
+
     def _starting(self, counts: Counter[str], typed: str) -> Iterable[tuple[str, int]]:
         return ((w, n) for w, n in counts.items() if w.startswith(typed))
 
@@ -259,6 +263,12 @@ class Lexicon(WordCounts):
         super().__init__(word_weight, pair_weight)
         # id(counts) -> (by prefix, total): counters are never replaced, only updated by add(), which clears this
         self._index: dict[int, tuple[dict[str, list[tuple[str, int]]], int]] = {}
+        self._followers_of_words: set[str] | None = None  # follows_a_word's answers, for tens of thousands of pairs
+
+    def follows_a_word(self, word: str) -> bool:
+        if self._followers_of_words is None:
+            self._followers_of_words = {w for first, follows in self._followers.items() if not first.endswith(LINE_BREAK) for w in follows}
+        return word in self._followers_of_words
 
     def _indexed(self, counts: Counter[str]) -> tuple[dict[str, list[tuple[str, int]]], int]:
         """The counts by their first one and first two letters, most frequent first, and their total."""
@@ -290,6 +300,7 @@ class Lexicon(WordCounts):
     def add(self, counts: WordCounts) -> None:
         """Add another's counts: a text's, or those of a personal model fine-tuned again."""
         self._index.clear()
+        self._followers_of_words = None
         self._words.update(counts._words)
         for first, follows in counts._followers.items():
             self._followers.setdefault(first, Counter()).update(follows)

@@ -9,7 +9,7 @@ OPENING = "\"'([{<*_"  # may stand before a word being typed
 CLOSING = ".,;:!?\"')]}>*_"  # may follow a finished word
 SENTENCE_END = ".!?"
 # end with a full stop but often do not end a sentence: the model, not a rule, says whether the next word has a capital
-ABBREVIATIONS = frozenset(["e.g.", "i.e.", "cf.", "vs.", "mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "etc.", "approx.",
+ABBREVIATIONS = frozenset(["e.g.", "i.e.", "cf.", "vs.", "al.", "mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "etc.", "approx.",
                            "vol.", "fig.", "inc.", "ltd.", "co.", "jr.", "sr.", "mt.", "ave.", "dept.", "est.",
                            "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec."])
 INITIALISM = re.compile(r"(?:[^\W\d_]\.)+")  # "U.S.", "p.m.", an initial ("John F.")

@@ -55,7 +55,7 @@ class FakePredictor:
         self.entered = threading.Event()
         self.texts: list[str] = []  # every text given to set_text
         self.text = ""  # like a new Predictor: the empty document
-        self.capitalise_sentences = True  # set by the service from the settings, as on a Predictor
+        self.capitalise = True  # set by the service from the settings, as on a Predictor
 
     def set_text(self, text: str) -> None:
         self.texts.append(text)
@@ -434,9 +434,9 @@ class CapitalisingPredictor(FakePredictor):
     """Completes "w" at a sentence's start as the engine does: "What", the typed "w" retyped "W"."""
 
     def suggest(self, k: int = 3) -> list[Suggestion]:
-        if self.text.endswith(". w") and self.capitalise_sentences:
+        if self.text.endswith(". w") and self.capitalise:
             return [Suggestion("What", "hat ", -1.0, "completion", "W")]
-        if self.text.endswith(". don’") and self.capitalise_sentences:
+        if self.text.endswith(". don’") and self.capitalise:
             return [Suggestion("Don’t", "t ", -1.0, "completion", "Don'")]  # the engine's typed part: a straight '
         return super().suggest(k)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import io
 import json
@@ -19,6 +20,7 @@ import torch
 
 from foretype.model.modelfile import ModelFileError, load_model_file, sha256_of
 from foretype.model.recency import Lexicon
+from foretype.model.vocabulary import Vocabulary
 from foretype.training import finetune as finetune_module
 from foretype.training.finetune import (
     FinetuneConfig,
@@ -27,6 +29,7 @@ from foretype.training.finetune import (
     Progress,
     finetune,
     general_english_reference,
+    newest_vocabulary,
     personal_lexicons,
     read_personal_text,
     sample_probe,
@@ -69,6 +72,17 @@ def test_the_guard_of_a_personal_model_fine_tuned_again_counts_from_the_default(
     personal, base = load_model_file(finetuned[2]), load_model_file(tiny_model_path)
     assert general_english_reference(personal).sha256 == sha256_of(tiny_model_path)
     assert general_english_reference(base) is base
+
+
+def test_a_personal_model_fine_tuned_again_gets_the_defaults_names(finetuned, tiny_model_path):
+    # personal models copy the base's vocabulary: one made before the default's marked names would never get them
+    personal, default = load_model_file(finetuned[2]), load_model_file(tiny_model_path)
+    words = personal.vocabulary.to_payload().split("\n")
+    named = dataclasses.replace(default, vocabulary=Vocabulary(words, capitalised=["anna"]))
+    assert newest_vocabulary(personal, named).is_capitalised("anna")
+    assert newest_vocabulary(personal, personal) is personal.vocabulary
+    other = dataclasses.replace(default, vocabulary=Vocabulary(words[1:], capitalised=["anna"]))  # other words: another model's
+    assert newest_vocabulary(personal, other) is personal.vocabulary
 
 
 def test_learns_the_users_writing(finetuned):

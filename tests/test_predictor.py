@@ -129,9 +129,71 @@ def test_a_sentence_begun_in_lower_case_is_completed_capitalised_unless_turned_o
     assert all(not s.retyped for s in predictor.suggest(3))
     predictor.set_text("We met.\n\nth")  # a paragraph's start
     assert all(s.retyped == "Th" for s in predictor.suggest(3))
-    predictor.capitalise_sentences = False
+    predictor.capitalise = False
     predictor.set_text("we like it. th")
     assert all(s.word.startswith("th") and not s.retyped for s in predictor.suggest(3))
+
+
+def test_names_are_offered_capitalised_to_someone_typing_without_capitals(loaded, monkeypatch):
+    # "next mon" offered monday, and spelled in lower case "satur" gave Saturn, not Saturday: names are also searched
+    # for capitalised, as the model spells them, once the text shows typing without capitals
+    predictor = Predictor(loaded.model, loaded.tokenizer, vocabulary=Vocabulary(["monday", "month", "monthly"], capitalised=["monday"]))
+    scores = {"month": -2.0, "monthly": -4.0, "monday": -5.0, "Monday": -1.0, "MONTH": -1.5, "Month": -3.0}
+    monkeypatch.setattr(predictor, "_search", lambda spell, typed, k: {w: s for w, s in scores.items() if w.startswith(typed)})
+    as_typed = ["month", "monthly", "monday"]
+    named = ["Monday", "month", "monthly"]
+    for text, offered in [("We meet next mon", as_typed), ("It rained. We meet next mon", as_typed),
+                          ('"Why?" he asked. We meet next mon', as_typed), ("We waited... and met next mon", as_typed),
+                          ("Smith et al. found it next mon", as_typed), ("We read it, i.e. the book, next mon", as_typed),
+                          ("Buy:\n1. apples\n2. pears\n\n- eggs next mon", as_typed), ("Buy:\nmilk\neggs next mon", as_typed),
+                          ("We sold it. eBay is next mon", as_typed), ("It rained. " * 200 + "We meet next mon", as_typed),
+                          ("It rained. " * 200 + "we meet next mon", named),  # a long paragraph: its last 1,000 characters
+                          ("i think we meet next mon", named), ("i'm free next mon", named), ("it rained. we meet next mon", named),
+                          ("see you next mon", named), ("Hi Tom\n\nsee you next mon", named),
+                          ("It rained. mon", ["Monday", "Month", "Monthly"]),  # a sentence's start: every word capitalised
+                          ("i think we meet next mo", ["month", "monthly", "Monday"])]:  # searched for from the third letter
+        predictor.set_text(text)
+        assert [s.word for s in predictor.suggest(3)] == offered, text
+    predictor.set_text("i think we meet next mon")
+    assert [(s.word, s.retyped, s.insert) for s in predictor.suggest(1)] == [("Monday", "Mon", "day ")]
+    predictor.capitalise = False
+    assert [s.word for s in predictor.suggest(3)] == as_typed
+
+
+def test_the_users_names_are_offered_capitalised_too(loaded):
+    # written capitalised after another word, and never in lower case: the model alone never spelled "ravenhill"
+    vocabulary = Vocabulary(["met", "the", "man", "at", "noon", "later"])
+    predictor = Predictor(loaded.model, loaded.tokenizer, vocabulary=vocabulary)
+    predictor.set_text("i met Ravenhill at noon. later the man met rav")
+    assert ("Ravenhill", "Rav") in [(s.word, s.retyped) for s in predictor.suggest(3)]
+    predictor.set_text("i met Ravenhill and ravenhill. later the man met rav")  # also written in lower case: as typed
+    assert [(s.word, s.retyped) for s in predictor.suggest(3)] == [("ravenhill", "")]
+    predictor.set_text("i wrote.\nBest regards,\nRavenhill\n\nlater the man met rav")  # a line's first word: no sign of a name
+    assert "Ravenhill" not in [s.word for s in predictor.suggest(3)]
+    lexicon = Lexicon.of_texts(["Ravenhill wrote. We met Ravenhill.", "Book fairs. Book."])  # the user's other writing
+    personal = Predictor(loaded.model, loaded.tokenizer, vocabulary=vocabulary, lexicon=lexicon)
+    personal.set_text("i think the man met rav")
+    assert ("Ravenhill", "Rav") in [(s.word, s.retyped) for s in personal.suggest(3)]
+    personal.set_text("i like the bo")  # "Book" only ever started a sentence
+    offered = [s.word for s in personal.suggest(3)]
+    assert "book" in offered and "Book" not in offered
+    lexicon = Lexicon.of_texts(["We met Anna."])
+    assert not lexicon.follows_a_word("Ravenhill")
+    lexicon.add(Lexicon.of_texts(["We met Ravenhill."]))  # fine-tuned again: the new writing counts at once
+    assert lexicon.follows_a_word("Ravenhill")
+
+
+def test_the_vocabulary_knows_names_from_their_capitals_inside_sentences():
+    text = ("We saw " + ", ".join(["Monday"] * 9) + ", monday, " + ", ".join(["London"] * 8) + ", london and london, "
+            "Zorblax, Zorblax and TV, TV, TV. Perhaps we go. Perhaps not. Perhaps soon.\n"
+            'He said "Hello" and "Hello" and "Hello" and then I and I and I.\nNote: Later we go. Note: Later again. Note: Later still.\n')
+    vocabulary = Vocabulary.of_texts([text])
+    assert all(map(vocabulary.is_capitalised, ["monday", "Monday's", "i"]))  # 9 of 10 inside sentences; 3 of 3
+    assert not any(map(vocabulary.is_capitalised, ["london", "zorblax", "tv", "perhaps", "hello", "later", "we"]))  # 8 of 10; twice
+    assert all(w in vocabulary for w in ["london", "zorblax", "hello", "later"])
+    loaded = Vocabulary.from_payload(vocabulary.to_payload())
+    assert loaded.is_capitalised("monday") and not loaded.is_capitalised("london") and "MONDAY" in loaded
+    assert not Vocabulary.from_payload("i\nmonday").is_capitalised("monday")  # a file from before capitals: none
 
 
 def test_capitalised_prefix_gets_capitalised_words(predictor):

@@ -391,6 +391,14 @@ def general_english_reference(base: LoadedModel) -> LoadedModel:
     return default if default.tokenizer.model_proto == base.tokenizer.model_proto else base
 
 
+def newest_vocabulary(base: LoadedModel, reference: LoadedModel) -> Vocabulary | None:
+    """The base's vocabulary, or the reference's (the shipped default's) where it has the same words: a personal model
+    made before the default's vocabulary marked names (2026-11-30) gets them when fine-tuned again."""
+    if reference is base or base.vocabulary is None or reference.vocabulary is None:
+        return base.vocabulary
+    return reference.vocabulary if reference.vocabulary.has_same_words(base.vocabulary) else base.vocabulary
+
+
 def report_pieces(docs: list[str], max_words: int) -> list[str]:
     """The held-out lines the engine's figures are measured on, in order, up to ``max_words`` words in all."""
     pieces, words = [], 0
@@ -590,7 +598,7 @@ def finetune(base_path: str | os.PathLike | None, inputs: list[str], out_path: s
         "finetune_config": asdict(config),
     }
     save_model_file(out_path, model, tokenizer, tokenizer_kind=base.tokenizer_kind, quantize=base.quantize,
-                    summary=summary, base_sha256=base.sha256, lexicon=kept_lexicon, vocabulary=base.vocabulary, mode=0o600)
+                    summary=summary, base_sha256=base.sha256, lexicon=kept_lexicon, vocabulary=newest_vocabulary(base, reference), mode=0o600)
     progress.set_phase("done", f"wrote {out_path}")
     result = {"out": str(out_path), "sha256": sha256_of(out_path), "before": before, "after": after, "steps": step,
               "best_step": best_step, "held_back": held_back, "stopped": stopped, "seconds": round(progress.elapsed, 1)}
