@@ -135,10 +135,12 @@ class Vocabulary:
         return self._words == other._words
 
     def is_capitalised(self, word: str) -> bool:
-        """``word`` (any case), or the word whose possessive it is, is written with a capital inside a sentence."""
+        """``word`` (any case) is written with a capital inside a sentence: a name, its possessive, or a compound that a
+        name starts ("London-based")."""
         word = word.lower()
         owner = word[:-2] if word.endswith("'s") else word[:-1] if word.endswith("s'") else None
-        return word in self._capitalised or owner in self._capitalised
+        first = word.split("-")[0] if "-" in word else None
+        return word in self._capitalised or owner in self._capitalised or first in self._capitalised
 
     def to_payload(self) -> str:
         """One string, which loads fast from a model file with weights_only=True: a word a line, lower case, or
