@@ -24,6 +24,7 @@ import functools
 import math
 import re
 import warnings
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,27 +89,28 @@ class Context:
 
 
 WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
-# "i" as a word before another ("i think", "i'm sure"), which only someone typing without capitals writes; not "i.e." or "(i)"
-LOWER_CASE_I = re.compile(r"(?<![\w'’(-])i(?:['’](?:m|ve|ll|d))?(?= +[^\W\d_])")
+# "i" or "I" as a word before another ("i think", "I'm sure"); not "i.e." or "(i)"
+I_AS_A_WORD = re.compile(r"(?<![\w'’(-])([iI])(?:['’](?:m|ve|ll|d))?(?= +[^\W\d_])")
 # a sentence's end that a lower-case word may follow in well-cased text: '"Why?" he asked', "waited... and"
 NOT_ENDED = ('"', "'", "”", "’", ")", "...", "…")
 
 
 @functools.lru_cache(maxsize=4)  # 0.35 ms for 1,000 characters: once a word, not once a keystroke
 def shows_typing_without_capitals(text: str, from_start: bool) -> bool:
-    """``text`` has "i" as a word, or a sentence or paragraph begun in lower case; ``from_start``: it is the document's
-    start, whose first line starts a paragraph."""
-    if LOWER_CASE_I.search(text):
+    """More of ``text``'s sentences and paragraphs begin in lower case than with a capital, or it has "i" as a word more
+    often than "I". A list item, an abbreviation ("Ph.D. said") or a line of code in well-cased text is outnumbered.
+    ``from_start``: ``text`` is the document's start, whose first word starts a paragraph."""
+    i_cases = Counter(match[1] for match in I_AS_A_WORD.finditer(text))
+    if i_cases["i"] > i_cases["I"]:
         return True
-    after_blank = from_start
+    cases = Counter()
+    after_end = from_start
     for n, line in enumerate(text.split(NEWLINE)):
         words = line.split()[0 if n or from_start else 1 :]  # not a word cut short
-        if words and after_blank and words[0].islower():
-            return True
-        if any(ends_sentence(a) and not a.endswith(NOT_ENDED) and not a[:1].isdigit() and b.islower() for a, b in zip(words, words[1:])):
-            return True
-        after_blank = not words or ends_sentence(words[-1])
-    return False
+        starts = [b for a, b in zip(words, words[1:]) if ends_sentence(a) and not a.endswith(NOT_ENDED) and not a[:1].isdigit()]
+        cases.update("lower" if w.islower() else "upper" if w[:1].isupper() else "" for w in words[:after_end] + starts)
+        after_end = not words or ends_sentence(words[-1])
+    return cases["lower"] > cases["upper"]
 
 
 @dataclass(frozen=True)
@@ -516,12 +518,12 @@ class Predictor:
 
     def _at_sentence_start(self, start: str) -> bool:
         """A sentence's start, or a line's after a blank line or a finished sentence ("Ingredients:" then "flour", or
-        code, is not one)."""
+        code, is not one). Not after a quotation or an ellipsis, which a lower-case word often follows ('"Why?" she')."""
         if start == "line":
             lines = self._recent_known().split(NEWLINE)
             line_before = lines[-2] if len(lines) > 1 else ""
             return not line_before.strip() or ends_sentence(last_word(line_before.rstrip(" ")))
-        return start == "sentence"
+        return start == "sentence" and not last_word(self._recent_known().rstrip(" ")).endswith(NOT_ENDED)
 
     def _is_name(self, word: str) -> bool:
         """``word`` (in lower case) is written with a capital inside sentences: by the user, after another word and never

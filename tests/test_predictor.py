@@ -127,6 +127,8 @@ def test_a_sentence_begun_in_lower_case_is_completed_capitalised_unless_turned_o
     assert ("iPhone", "") in [(s.word, s.retyped) for s in predictor.suggest(3)]
     predictor.set_text("Shopping:\nmilk\nth")  # a list's line, after no finished sentence: as typed
     assert all(not s.retyped for s in predictor.suggest(3))
+    predictor.set_text('We met. "Are you coming?" th')  # a lower-case word often follows a quotation
+    assert all(not s.retyped for s in predictor.suggest(3))
     predictor.set_text("We met.\n\nth")  # a paragraph's start
     assert all(s.retyped == "Th" for s in predictor.suggest(3))
     predictor.capitalise = False
@@ -143,13 +145,15 @@ def test_names_are_offered_capitalised_to_someone_typing_without_capitals(loaded
     as_typed = ["month", "monthly", "monday"]
     named = ["Monday", "month", "monthly"]
     for text, offered in [("We meet next mon", as_typed), ("It rained. We meet next mon", as_typed),
-                          ('"Why?" he asked. We meet next mon', as_typed), ("We waited... and met next mon", as_typed),
+                          ('"Why?" he asked. "Stop!" she cried. We meet next mon', as_typed), ("We waited... and met next mon", as_typed),
                           ("Smith et al. found it next mon", as_typed), ("We read it, i.e. the book, next mon", as_typed),
                           ("Buy:\n1. apples\n2. pears\n\n- eggs next mon", as_typed), ("Buy:\nmilk\neggs next mon", as_typed),
-                          ("We sold it. eBay is next mon", as_typed), ("It rained. " * 200 + "We meet next mon", as_typed),
-                          ("It rained. " * 200 + "we meet next mon", named),  # a long paragraph: its last 1,000 characters
+                          ("We sold it. eBay is next mon", as_typed), ("Smith Ph.D. said to meet next mon", as_typed),
+                          ("Shopping:\n\nmilk\neggs\n\nI need to meet next mon", as_typed), ("Hi Tom\n\nsee you next mon", as_typed),
+                          ("It rained. we met. " * 100 + "We meet next mon", as_typed), ("I think so, I do.\nfor i in x: meet next mon", as_typed),
+                          ("it rained. " * 200 + "we meet next mon", named),  # a long paragraph: its last 1,000 characters
                           ("i think we meet next mon", named), ("i'm free next mon", named), ("it rained. we meet next mon", named),
-                          ("see you next mon", named), ("Hi Tom\n\nsee you next mon", named),
+                          ("see you next mon", named), ("hi tom\n\nsee you next mon", named),
                           ("It rained. mon", ["Monday", "Month", "Monthly"]),  # a sentence's start: every word capitalised
                           ("i think we meet next mo", ["month", "monthly", "Monday"])]:  # searched for from the third letter
         predictor.set_text(text)
