@@ -91,8 +91,8 @@ class Context:
 WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
 # "i" or "I" as a word before another ("i think", "I'm sure"); not "i.e." or "(i)"
 I_AS_A_WORD = re.compile(r"(?<![\w'’(-])([iI])(?:['’](?:m|ve|ll|d))?(?= +[^\W\d_])")
-# a sentence's end that a lower-case word may follow in well-cased text: '"Why?" he asked', "waited... and"
-NOT_ENDED = ('"', "'", "”", "’", ")", "...", "…")
+# a sentence's end that a lower-case word often follows in well-cased text: '"Why?" he asked', "waited... and"
+AMBIGUOUS_END = tuple(mark + quote for mark in "?!" for quote in "\"'”’") + ("...", "…")
 
 
 @functools.lru_cache(maxsize=4)  # 0.35 ms for 1,000 characters: once a word, not once a keystroke
@@ -107,7 +107,8 @@ def shows_typing_without_capitals(text: str, from_start: bool) -> bool:
     after_end = from_start
     for n, line in enumerate(text.split(NEWLINE)):
         words = line.split()[0 if n or from_start else 1 :]  # not a word cut short
-        starts = [b for a, b in zip(words, words[1:]) if ends_sentence(a) and not a.endswith(NOT_ENDED) and not a[:1].isdigit()]
+        starts = [b for a, b in zip(words, words[1:]) if ends_sentence(a) and not a.endswith(AMBIGUOUS_END)
+                  and not a[:1].isdigit() and "." not in a[:-1]]  # not after "1.", "Ph.D." or "www.example.com"
         cases.update("lower" if w.islower() else "upper" if w[:1].isupper() else "" for w in words[:after_end] + starts)
         after_end = not words or ends_sentence(words[-1])
     return cases["lower"] > cases["upper"]
@@ -146,6 +147,7 @@ class Predictor:
     CONTEXT_BLOCK = 512  # segments (~2,700 characters of English): the model reads one to two blocks back
     NAME_LETTERS = 3  # a word typed in lower case may be searched for as a name from its third letter ("mon" -> Monday)
     LOOK_BACK = 1000  # characters read for signs of typing without capitals
+    STARTS_KEPT = 20  # sentence starts typed, remembered for the same
     VOCABULARY_COMPLETIONS = 64  # vocabulary words scored for a typed letter no piece spells: one batch, ~5 ms
 
     def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, quantize: str | None = None, beam_width: int = BEAM_WIDTH,
@@ -165,6 +167,7 @@ class Predictor:
         # name ("mon" -> Monday), as phone keyboards do, for people who type without Shift; accepting capitalises the
         # typed first letter (Suggestion.retyped)
         self.capitalise = True
+        self._starts_typed: dict[int, bool] = {}  # a sentence's first word, by its segment: typed in lower case
         self._index_vocabulary()
         start = self._feed(self._zero_state(), tokenizer.encode_model_text(NEWLINE * 2))  # "a new document"
         self._start_state = self._pair(start, start)  # both chains start at segment 0
@@ -463,11 +466,14 @@ class Predictor:
         if start == "line" and not (len(typed) > 1 and typed.isupper()):
             searched = {w: s for w, s in searched.items() if not self._shouted_by_the_training_text(w)}
         words = self._with_counts(searched, typed, previous)
+        at_start = kind == "completion" and self._at_sentence_start(start)
+        if at_start and typed[:1].isalpha():
+            self._note_sentence_start(typed[:1].islower())
         capitalising = self._capitalising(typed, kind)
-        sentence_start = capitalising and self._at_sentence_start(start)
-        without_capitals = capitalising and (sentence_start or self._types_without_capitals())
-        if without_capitals and len(typed) >= self.NAME_LETTERS:
-            for w, s in self._names(spell, typed, previous, k).items():
+        sentence_start = capitalising and at_start
+        without_capitals = capitalising and self._types_without_capitals()
+        if sentence_start or (without_capitals and len(typed) >= self.NAME_LETTERS):
+            for w, s in self._typed_capitalised(spell, typed, previous, k, names_only=not sentence_start).items():
                 words[w] = float(np.logaddexp(words[w], s)) if w in words else s
         loop = self.recency.loop_word() if previous is not None else None
         if loop:  # "as soon as s": not "soon" (the model and the cache both like it); no cost on the dev files
@@ -501,29 +507,42 @@ class Predictor:
             return ""
         return typed[:1].upper() + typed[1:]
 
+    def _note_sentence_start(self, in_lower_case: bool) -> None:
+        """Remember how the user began the word at a sentence's start, by the word: accepting "What" for "w" leaves a
+        text that looks well-cased, but the user still types without capitals."""
+        self._starts_typed[self._current[0]] = in_lower_case
+        while len(self._starts_typed) > self.STARTS_KEPT:
+            del self._starts_typed[next(iter(self._starts_typed))]
+
     def _types_without_capitals(self) -> bool:
         """Only someone who types without capitals is offered names for words typed in lower case: others would pay for
-        the second search (`_names`), 70% more time a keystroke, and see "Jack" where they type "jack"."""
+        the second search (`_typed_capitalised`), 70% more time a keystroke, and see "Jack" where they type "jack". Most
+        of the last sentence starts they typed, or of the text before the cursor, show it."""
+        typed = Counter(self._starts_typed.values())
+        if typed[True] > typed[False]:
+            return True
         end = self._current_end()
         return shows_typing_without_capitals(self._known[max(0, end - self.LOOK_BACK) : end], end <= self.LOOK_BACK)
 
-    def _names(self, spell: str, typed: str, previous: str | None, k: int) -> dict[str, float]:
-        """The names that complete ``typed`` (in lower case), as if typed capitalised, keyed in lower case as the search's
-        words are: spelled in lower case, "satur" gave Saturn, not Saturday, and the user's "Ravenhill" never came."""
+    def _typed_capitalised(self, spell: str, typed: str, previous: str | None, k: int, names_only: bool) -> dict[str, float]:
+        """The words that complete ``typed`` (in lower case) as if it were typed capitalised, keyed in lower case as the
+        search's words are: only names, except at a sentence's start. Spelled in lower case, "satur" gave Saturn, not
+        Saturday, the user's "Ravenhill" never came, and at a sentence's start "can" gave Canada before Can't."""
         capital = typed[:1].upper() + typed[1:]
         escaped = self.tokenizer.escape_bytes(capital)
         found = self._search(self.tokenizer.escape_bytes(spell[: len(spell) - len(typed)]) + escaped, escaped, k)
         words = self._with_counts({w: s for w, s in found.items() if self._may_offer(w)}, capital, previous)
-        return {w.lower(): s for w, s in words.items() if not any(c.isupper() for c in w[1:]) and self._is_name(w.lower())}
+        return {w.lower(): s for w, s in words.items()
+                if not any(c.isupper() for c in w[1:]) and (not names_only or self._is_name(w.lower()))}
 
     def _at_sentence_start(self, start: str) -> bool:
         """A sentence's start, or a line's after a blank line or a finished sentence ("Ingredients:" then "flour", or
-        code, is not one). Not after a quotation or an ellipsis, which a lower-case word often follows ('"Why?" she')."""
+        code, is not one). Not after '"Why?"' or an ellipsis, which a lower-case word often follows ('"Why?" she asked')."""
         if start == "line":
             lines = self._recent_known().split(NEWLINE)
             line_before = lines[-2] if len(lines) > 1 else ""
             return not line_before.strip() or ends_sentence(last_word(line_before.rstrip(" ")))
-        return start == "sentence" and not last_word(self._recent_known().rstrip(" ")).endswith(NOT_ENDED)
+        return start == "sentence" and not last_word(self._recent_known().rstrip(" ")).endswith(AMBIGUOUS_END)
 
     def _is_name(self, word: str) -> bool:
         """``word`` (in lower case) is written with a capital inside sentences: by the user, after another word and never

@@ -135,11 +135,11 @@ class Vocabulary:
         return self._words == other._words
 
     def is_capitalised(self, word: str) -> bool:
-        """``word`` (any case) is written with a capital inside a sentence: a name, its possessive, or a compound that a
-        name starts ("London-based")."""
+        """``word`` (any case) is written with a capital inside a sentence: a name, its possessive, or a compound of the
+        vocabulary that a name starts ("London-based"; not one the model makes up, "Jack-known")."""
         word = word.lower()
         owner = word[:-2] if word.endswith("'s") else word[:-1] if word.endswith("s'") else None
-        first = word.split("-")[0] if "-" in word else None
+        first = word.split("-")[0] if "-" in word and word in self._words else None
         return word in self._capitalised or owner in self._capitalised or first in self._capitalised
 
     def to_payload(self) -> str:

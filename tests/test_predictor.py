@@ -127,8 +127,12 @@ def test_a_sentence_begun_in_lower_case_is_completed_capitalised_unless_turned_o
     assert ("iPhone", "") in [(s.word, s.retyped) for s in predictor.suggest(3)]
     predictor.set_text("Shopping:\nmilk\nth")  # a list's line, after no finished sentence: as typed
     assert all(not s.retyped for s in predictor.suggest(3))
-    predictor.set_text('We met. "Are you coming?" th')  # a lower-case word often follows a quotation
-    assert all(not s.retyped for s in predictor.suggest(3))
+    for text in ['We met. "Are you coming?" th', "We waited... th"]:  # a lower-case word often follows these
+        predictor.set_text(text)
+        assert all(not s.retyped for s in predictor.suggest(3)), text
+    for text in ['He said "yes." th', "(See above.) th"]:
+        predictor.set_text(text)
+        assert all(s.retyped == "Th" for s in predictor.suggest(3)), text
     predictor.set_text("We met.\n\nth")  # a paragraph's start
     assert all(s.retyped == "Th" for s in predictor.suggest(3))
     predictor.capitalise = False
@@ -139,8 +143,10 @@ def test_a_sentence_begun_in_lower_case_is_completed_capitalised_unless_turned_o
 def test_names_are_offered_capitalised_to_someone_typing_without_capitals(loaded, monkeypatch):
     # "next mon" offered monday, and spelled in lower case "satur" gave Saturn, not Saturday: names are also searched
     # for capitalised, as the model spells them, once the text shows typing without capitals
-    predictor = Predictor(loaded.model, loaded.tokenizer, vocabulary=Vocabulary(["monday", "month", "monthly"], capitalised=["monday"]))
-    scores = {"month": -2.0, "monthly": -4.0, "monday": -5.0, "Monday": -1.0, "MONTH": -1.5, "Month": -3.0}
+    vocabulary = Vocabulary(["monday", "month", "monthly", "can't", "canada"], capitalised=["monday", "canada"])
+    predictor = Predictor(loaded.model, loaded.tokenizer, vocabulary=vocabulary)
+    scores = {"month": -2.0, "monthly": -4.0, "monday": -5.0, "Monday": -1.0, "MONTH": -1.5, "Month": -3.0,
+              "can't": -6.0, "canada": -5.0, "Can't": -1.0, "Canada": -2.0}
     monkeypatch.setattr(predictor, "_search", lambda spell, typed, k: {w: s for w, s in scores.items() if w.startswith(typed)})
     as_typed = ["month", "monthly", "monday"]
     named = ["Monday", "month", "monthly"]
@@ -148,18 +154,32 @@ def test_names_are_offered_capitalised_to_someone_typing_without_capitals(loaded
                           ('"Why?" he asked. "Stop!" she cried. We meet next mon', as_typed), ("We waited... and met next mon", as_typed),
                           ("Smith et al. found it next mon", as_typed), ("We read it, i.e. the book, next mon", as_typed),
                           ("Buy:\n1. apples\n2. pears\n\n- eggs next mon", as_typed), ("Buy:\nmilk\neggs next mon", as_typed),
-                          ("We sold it. eBay is next mon", as_typed), ("Smith Ph.D. said to meet next mon", as_typed),
+                          ("We sold it. eBay is next mon", as_typed), ("Smith Ph.D. said, Jones Ph.D. agreed, Brown Ph.D. left. We meet next mon", as_typed),
                           ("Shopping:\n\nmilk\neggs\n\nI need to meet next mon", as_typed), ("Hi Tom\n\nsee you next mon", as_typed),
-                          ("It rained. we met. " * 100 + "We meet next mon", as_typed), ("I think so, I do.\nfor i in x: meet next mon", as_typed),
+                          ("It rained. " * 200 + "We meet next mon", as_typed), ("I think so. I do.\nfor i in x: meet next mon", as_typed),
                           ("it rained. " * 200 + "we meet next mon", named),  # a long paragraph: its last 1,000 characters
                           ("i think we meet next mon", named), ("i'm free next mon", named), ("it rained. we meet next mon", named),
                           ("see you next mon", named), ("hi tom\n\nsee you next mon", named),
-                          ("It rained. mon", ["Monday", "Month", "Monthly"]),  # a sentence's start: every word capitalised
+                          ("It rained. mon", ["Monday", "Month", "Monthly"]),  # a sentence's start: every word capitalised,
+                          ("It rained. can", ["Can't", "Canada"]),  # and searched for capitalised, not only names
                           ("i think we meet next mo", ["month", "monthly", "Monday"])]:  # searched for from the third letter
         predictor.set_text(text)
         assert [s.word for s in predictor.suggest(3)] == offered, text
     predictor.set_text("i think we meet next mon")
     assert [(s.word, s.retyped, s.insert) for s in predictor.suggest(1)] == [("Monday", "Mon", "day ")]
+    accepting = Predictor(loaded.model, loaded.tokenizer, vocabulary=vocabulary)  # takes What for "w", and so on
+    monkeypatch.setattr(accepting, "_search", lambda spell, typed, k: {w: s for w, s in scores.items() if w.startswith(typed)})
+    for typed in ["w", "We went out. t", "We went out. They came back. s"]:  # each sentence begun in lower case
+        accepting.set_text(typed)
+        accepting.suggest(3)
+    accepting.set_text("We went out. They came back. See you next mon")  # a well-cased text, but not so typed
+    assert [s.word for s in accepting.suggest(3)] == named
+    well_cased = Predictor(loaded.model, loaded.tokenizer, vocabulary=vocabulary)
+    monkeypatch.setattr(well_cased, "_search", lambda spell, typed, k: {w: s for w, s in scores.items() if w.startswith(typed)})
+    for typed in ["W", "We went. T", "We went. They came. can"]:  # a lower-case start is searched for capitalised all the same
+        well_cased.set_text(typed)
+        offered = [s.word for s in well_cased.suggest(3)]
+    assert offered == ["Can't", "Canada"]
     predictor.capitalise = False
     assert [s.word for s in predictor.suggest(3)] == as_typed
 
@@ -189,10 +209,11 @@ def test_the_users_names_are_offered_capitalised_too(loaded):
 
 def test_the_vocabulary_knows_names_from_their_capitals_inside_sentences():
     text = ("We saw " + ", ".join(["Monday"] * 9) + ", monday, " + ", ".join(["London"] * 8) + ", london and london, "
-            "Zorblax, Zorblax and TV, TV, TV. Perhaps we go. Perhaps not. Perhaps soon.\n"
+            "Zorblax, Zorblax and TV, TV, TV, a monday-based week. Perhaps we go. Perhaps not. Perhaps soon.\n"
             'He said "Hello" and "Hello" and "Hello" and then I and I and I.\nNote: Later we go. Note: Later again. Note: Later still.\n')
     vocabulary = Vocabulary.of_texts([text])
     assert all(map(vocabulary.is_capitalised, ["monday", "Monday's", "i", "monday-based"]))  # 9 of 10 inside sentences; 3 of 3
+    assert not vocabulary.is_capitalised("monday-ish")  # a compound the text lacks: the model made it up
     assert not any(map(vocabulary.is_capitalised, ["london", "zorblax", "tv", "perhaps", "hello", "later", "we"]))  # 8 of 10; twice
     assert all(w in vocabulary for w in ["london", "zorblax", "hello", "later"])
     loaded = Vocabulary.from_payload(vocabulary.to_payload())
