@@ -480,7 +480,8 @@ class Predictor:
             words.pop(loop, None)
         words = self._one_per_capitalisation(words, capitalise=kind == "prediction" and bool(start))
         ranked = sorted(words.items(), key=lambda ws: (-ws[1], ws[0]))
-        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and w != typed][:k]
+        typed_name = without_capitals and self._is_name(typed)  # "i" -> I, "tom" -> Tom: the one change left to make
+        ranked = [(w, s) for w, s in ranked if s >= ranked[0][1] - MAX_SCORE_GAP and (w != typed or typed_name)][:k]
         prefix = spell[len(self._partial):]  # a space the user has not typed yet
         suggestions = []
         for w, s in ranked:

@@ -162,11 +162,14 @@ def test_names_are_offered_capitalised_to_someone_typing_without_capitals(loaded
                           ("see you next mon", named), ("hi tom\n\nsee you next mon", named),
                           ("It rained. mon", ["Monday", "Month", "Monthly"]),  # a sentence's start: every word capitalised,
                           ("It rained. can", ["Can't", "Canada"]),  # and searched for capitalised, not only names
-                          ("i think we meet next mo", ["month", "monthly", "Monday"])]:  # searched for from the third letter
+                          ("i think we meet next mo", ["month", "monthly", "Monday"]),  # searched for from the third letter
+                          ("i think we meet next monday", ["Monday"])]:  # the name itself
         predictor.set_text(text)
         assert [s.word for s in predictor.suggest(3)] == offered, text
     predictor.set_text("i think we meet next mon")
     assert [(s.word, s.retyped, s.insert) for s in predictor.suggest(1)] == [("Monday", "Mon", "day ")]
+    predictor.set_text("i think we meet next monday")
+    assert [(s.word, s.retyped, s.insert) for s in predictor.suggest(1)] == [("Monday", "Monday", " ")]
     accepting = Predictor(loaded.model, loaded.tokenizer, vocabulary=vocabulary)  # takes What for "w", and so on
     monkeypatch.setattr(accepting, "_search", lambda spell, typed, k: {w: s for w, s in scores.items() if w.startswith(typed)})
     for typed in ["w", "We went out. t", "We went out. They came back. s"]:  # each sentence begun in lower case
@@ -180,7 +183,10 @@ def test_names_are_offered_capitalised_to_someone_typing_without_capitals(loaded
         well_cased.set_text(typed)
         offered = [s.word for s in well_cased.suggest(3)]
     assert offered == ["Can't", "Canada"]
+    well_cased.set_text("We went. They came. See you next monday")  # the word typed is never offered back
+    assert well_cased.suggest(3) == []
     predictor.capitalise = False
+    predictor.set_text("i think we meet next mon")
     assert [s.word for s in predictor.suggest(3)] == as_typed
 
 
