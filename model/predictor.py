@@ -89,20 +89,16 @@ class Context:
 
 
 WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
-# "i" or "I" as a word before another ("i think", "I'm sure"); not "i.e." or "(i)"
-I_AS_A_WORD = re.compile(r"(?<![\w'’(-])([iI])(?:['’](?:m|ve|ll|d))?(?= +[^\W\d_])")
+LIST_MARKER = re.compile(r"\d+[.)]")  # a numbered list's item, not a sentence's end
 # a sentence's end that a lower-case word often follows in well-cased text: '"Why?" he asked', "waited... and"
 AMBIGUOUS_END = tuple(mark + quote for mark in "?!" for quote in "\"'”’") + ("...", "…")
 
 
 @functools.lru_cache(maxsize=4)  # 0.35 ms for 1,000 characters: once a word, not once a keystroke
 def shows_typing_without_capitals(text: str, from_start: bool) -> bool:
-    """More of ``text``'s sentences and paragraphs begin in lower case than with a capital, or it has "i" as a word more
-    often than "I". A list item, an abbreviation ("Ph.D. said") or a line of code in well-cased text is outnumbered.
-    ``from_start``: ``text`` is the document's start, whose first word starts a paragraph."""
-    i_cases = Counter(match[1] for match in I_AS_A_WORD.finditer(text))
-    if i_cases["i"] > i_cases["I"]:
-        return True
+    """More of ``text``'s sentences and paragraphs begin in lower case than with a capital. A list item, an
+    abbreviation ("Ph.D. said") or a line of code in well-cased text is outnumbered; "i" is no sign, as it may be a
+    variable ("Set i to 0"). ``from_start``: ``text`` is the document's start, whose first word starts a paragraph."""
     cases = Counter()
     after_end = from_start
     for n, line in enumerate(text.split(NEWLINE)):
@@ -538,12 +534,15 @@ class Predictor:
 
     def _at_sentence_start(self, start: str) -> bool:
         """A sentence's start, or a line's after a blank line or a finished sentence ("Ingredients:" then "flour", or
-        code, is not one). Not after '"Why?"' or an ellipsis, which a lower-case word often follows ('"Why?" she asked')."""
+        code, or a numbered list's item, is not one). Not after '"Why?"' or an ellipsis, which a lower-case word often
+        follows ('"Why?" she asked')."""
         if start == "line":
             lines = self._recent_known().split(NEWLINE)
             line_before = lines[-2] if len(lines) > 1 else ""
             return not line_before.strip() or ends_sentence(last_word(line_before.rstrip(" ")))
-        return start == "sentence" and not last_word(self._recent_known().rstrip(" ")).endswith(AMBIGUOUS_END)
+        recent = self._recent_known()
+        list_marker = LIST_MARKER.fullmatch(recent[recent.rfind(NEWLINE) + 1 :].strip())  # "2. buy eggs" after "1. buy milk"
+        return start == "sentence" and not last_word(recent.rstrip(" ")).endswith(AMBIGUOUS_END) and not list_marker
 
     def _is_name(self, word: str) -> bool:
         """``word`` (in lower case) is written with a capital inside sentences: by the user, after another word and never

@@ -12,7 +12,7 @@ SENTENCE_END = ".!?"
 ABBREVIATIONS = frozenset(["e.g.", "i.e.", "cf.", "vs.", "al.", "mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "etc.", "approx.",
                            "vol.", "fig.", "inc.", "ltd.", "co.", "jr.", "sr.", "mt.", "ave.", "dept.", "est.",
                            "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec."])
-INITIALISM = re.compile(r"(?:[^\W\d_]\.)+")  # "U.S.", "p.m.", an initial ("John F.")
+INITIALISM = re.compile(r"(?:[^\W\d_]\.)+|(?:[^\W\d_]{1,3}\.){2,}")  # "U.S.", "p.m.", an initial ("John F."), "Ph.D."
 
 
 def ends_sentence(word: str) -> bool:

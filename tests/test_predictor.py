@@ -127,7 +127,7 @@ def test_a_sentence_begun_in_lower_case_is_completed_capitalised_unless_turned_o
     assert ("iPhone", "") in [(s.word, s.retyped) for s in predictor.suggest(3)]
     predictor.set_text("Shopping:\nmilk\nth")  # a list's line, after no finished sentence: as typed
     assert all(not s.retyped for s in predictor.suggest(3))
-    for text in ['We met. "Are you coming?" th', "We waited... th"]:  # a lower-case word often follows these
+    for text in ['We met. "Are you coming?" th', "We waited... th", "He has a Ph.D. th", "1. buy milk\n2. th", "1. th"]:
         predictor.set_text(text)
         assert all(not s.retyped for s in predictor.suggest(3)), text
     for text in ['He said "yes." th', "(See above.) th"]:
@@ -156,7 +156,7 @@ def test_names_are_offered_capitalised_to_someone_typing_without_capitals(loaded
                           ("Buy:\n1. apples\n2. pears\n\n- eggs next mon", as_typed), ("Buy:\nmilk\neggs next mon", as_typed),
                           ("We sold it. eBay is next mon", as_typed), ("Smith Ph.D. said, Jones Ph.D. agreed, Brown Ph.D. left. We meet next mon", as_typed),
                           ("Shopping:\n\nmilk\neggs\n\nI need to meet next mon", as_typed), ("Hi Tom\n\nsee you next mon", as_typed),
-                          ("It rained. " * 200 + "We meet next mon", as_typed), ("I think so. I do.\nfor i in x: meet next mon", as_typed),
+                          ("It rained. " * 200 + "We meet next mon", as_typed), ("I think so. I do.\nfor i in x: meet next mon", as_typed), ("Set i to 0. Then add i to it next mon", as_typed),
                           ("it rained. " * 200 + "we meet next mon", named),  # a long paragraph: its last 1,000 characters
                           ("i think we meet next mon", named), ("i'm free next mon", named), ("it rained. we meet next mon", named),
                           ("see you next mon", named), ("hi tom\n\nsee you next mon", named),
