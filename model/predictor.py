@@ -36,7 +36,7 @@ import torch
 from .lstm import LSTMLanguageModel, State
 from .modelfile import default_model_path, load_model_file
 from .recency import Lexicon, RecencyCache
-from .sentences import CLOSING, OPENING, ends_sentence
+from .sentences import CLOSING, OPENING, capitalised, ends_sentence
 from .tokenizer import NEWLINE, OTHER_SCRIPT_LETTER, SEGMENT, GrowingModelText, Tokenizer, is_escaped_byte, unescape_bytes
 from .vocabulary import Vocabulary, apostrophe_dropped, capital_ending, offensive_stem
 
@@ -502,7 +502,7 @@ class Predictor:
         typed. "iPhone" stays as it is."""
         if any(c.isupper() for c in word[1:]) or not (sentence_start or (without_capitals and self._is_name(word))):
             return ""
-        return typed[:1].upper() + typed[1:]
+        return capitalised(typed)
 
     def _note_sentence_start(self, in_lower_case: bool) -> None:
         """Remember how the user began the word at a sentence's start, by the word: accepting "What" for "w" leaves a
@@ -525,7 +525,7 @@ class Predictor:
         """The words that complete ``typed`` (in lower case) as if it were typed capitalised, keyed in lower case as the
         search's words are: only names, except at a sentence's start. Spelled in lower case, "satur" gave Saturn, not
         Saturday, the user's "Ravenhill" never came, and at a sentence's start "can" gave Canada before Can't."""
-        capital = typed[:1].upper() + typed[1:]
+        capital = capitalised(typed)
         escaped = self.tokenizer.escape_bytes(capital)
         found = self._search(self.tokenizer.escape_bytes(spell[: len(spell) - len(typed)]) + escaped, escaped, k)
         words = self._with_counts({w: s for w, s in found.items() if self._may_offer(w)}, capital, previous)
@@ -536,21 +536,22 @@ class Predictor:
         """A sentence's start, or a line's after a blank line or a finished sentence ("Ingredients:" then "flour", or
         code, or a numbered list's item, is not one). Not after '"Why?"' or an ellipsis, which a lower-case word often
         follows ('"Why?" she asked')."""
+        if not start:
+            return False  # most keystrokes: nothing to read
+        recent = self._recent_known()
         if start == "line":
-            lines = self._recent_known().split(NEWLINE)
+            lines = recent.split(NEWLINE)
             line_before = lines[-2] if len(lines) > 1 else ""
             return not line_before.strip() or ends_sentence(last_word(line_before.rstrip(" ")))
-        recent = self._recent_known()
         list_marker = LIST_MARKER.fullmatch(recent[recent.rfind(NEWLINE) + 1 :].strip())  # "2. buy eggs" after "1. buy milk"
-        return start == "sentence" and not last_word(recent.rstrip(" ")).endswith(AMBIGUOUS_END) and not list_marker
+        return not last_word(recent.rstrip(" ")).endswith(AMBIGUOUS_END) and not list_marker
 
     def _is_name(self, word: str) -> bool:
         """``word`` (in lower case) is written with a capital inside sentences: by the user, after another word and never
         in lower case ("met Ravenhill", "met Mark"; "Book fairs" starts a sentence), or in the training text ("monday")."""
-        capitalised = word[:1].upper() + word[1:]
-        if any(counts is not None and counts.follows_a_word(capitalised) for counts in (self.recency, self.lexicon)):
-            if not self._written_by_user(word):
-                return True
+        if not self._written_by_user(word) and any(counts is not None and counts.follows_a_word(capitalised(word))
+                                                   for counts in (self.recency, self.lexicon)):
+            return True
         return self.vocabulary is not None and self.vocabulary.is_capitalised(word)
 
     def _search(self, spell: str, typed: str, k: int) -> dict[str, float]:
@@ -616,7 +617,7 @@ class Predictor:
         """The vocabulary's words that complete ``typed``, capitalised as it is, that may be offered."""
         words = self.vocabulary.starting_with(typed.lower(), self.VOCABULARY_COMPLETIONS)
         if typed[:1].isupper():
-            words = [w[:1].upper() + w[1:] for w in words]
+            words = [capitalised(w) for w in words]
         return [w for w in words if w.startswith(typed) and w != typed and self._may_offer(w)]
 
     def _scored_words(self, lead: str, words: list[str]) -> dict[str, float]:
@@ -670,7 +671,7 @@ class Predictor:
         shown: dict[str, str] = {}  # the word with a lower-case first letter -> the form shown
         for w, s in sorted(words.items(), key=lambda ws: (-ws[1], ws[0])):
             key = w[:1].lower() + w[1:]
-            form = shown.setdefault(key, key[:1].upper() + key[1:] if capitalise else w)
+            form = shown.setdefault(key, capitalised(key) if capitalise else w)
             merged[form] = float(np.logaddexp(merged[form], s)) if form in merged else s
         return merged
 
@@ -700,7 +701,7 @@ class Predictor:
 
     def _users_word(self, word: str) -> bool:
         """In the recency cache or the lexicon, as typed, lowercased or capitalised: "Petitioning" at a sentence's start makes "petitioning" a word."""
-        return any(map(self._written_by_user, {word, word.lower(), word[:1].upper() + word[1:]}))
+        return any(map(self._written_by_user, {word, word.lower(), capitalised(word)}))
 
     def _written_by_user(self, word: str) -> bool:
         """In the recency cache or the lexicon exactly as ``word`` is written."""

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
-from .sentences import ends_sentence
+from .sentences import capitalised, ends_sentence
 from .tokenizer import SEGMENT, normalized_model_text
 
 WORD = re.compile(r"[^\W\d_](?:[\w'-]*[^\W\d_])?")
@@ -113,14 +113,18 @@ class WordCounts:
         if typed[:1].isupper():
             for w, n in self._starting(counts, typed[0].lower() + typed[1:]):
                 if not known(w):
-                    yield w[0].upper() + w[1:], n
+                    yield capitalised(w), n
 
     def __contains__(self, word: str) -> bool:
         return word in self._words
 
     def follows_a_word(self, word: str) -> bool:
         """``word`` was written right after another word, so inside a sentence, where a capital is not a sentence's."""
-        return any(word in follows for first, follows in self._followers.items() if not first.endswith(LINE_BREAK))
+        return word in self._words_after_words()
+
+    def _words_after_words(self) -> Iterator[str]:
+        """The second words of the pairs, not of the line pairs (a name under "regards," starts a line)."""
+        return (w for first, follows in self._followers.items() if not first.endswith(LINE_BREAK) for w in follows)
 
     def _starting(self, counts: Counter[str], typed: str) -> Iterable[tuple[str, int]]:
         return ((w, n) for w, n in counts.items() if w.startswith(typed))
@@ -267,7 +271,7 @@ class Lexicon(WordCounts):
 
     def follows_a_word(self, word: str) -> bool:
         if self._followers_of_words is None:
-            self._followers_of_words = {w for first, follows in self._followers.items() if not first.endswith(LINE_BREAK) for w in follows}
+            self._followers_of_words = set(self._words_after_words())
         return word in self._followers_of_words
 
     def _indexed(self, counts: Counter[str]) -> tuple[dict[str, list[tuple[str, int]]], int]:

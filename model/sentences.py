@@ -15,6 +15,11 @@ ABBREVIATIONS = frozenset(["e.g.", "i.e.", "cf.", "vs.", "al.", "mr.", "mrs.", "
 INITIALISM = re.compile(r"(?:[^\W\d_]\.)+|(?:[^\W\d_]{1,3}\.){2,}")  # "U.S.", "p.m.", an initial ("John F."), "Ph.D."
 
 
+def capitalised(word: str) -> str:
+    """``word`` with its first letter in capitals and the rest as it is (str.capitalize lowers "iPhone"'s "P")."""
+    return word[:1].upper() + word[1:]
+
+
 def ends_sentence(word: str) -> bool:
     """Whether ``word``, with the punctuation around it ('"Yes."', "it.*"), ends a sentence."""
     word = word.lstrip(OPENING).rstrip("".join(c for c in CLOSING if c not in SENTENCE_END))

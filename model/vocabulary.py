@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .recency import WORD
-from .sentences import ends_sentence
+from .sentences import capitalised, ends_sentence
 from .tokenizer import NEWLINE
 
 OFFENSIVE = frozenset(line for line in (Path(__file__).parent / "assets" / "offensive_words.txt").read_text().splitlines()
@@ -97,8 +97,8 @@ class Vocabulary:
                             lower[word.lower()] += 1
                         words.update(WORD.findall(token[match.end():]))  # "well-known/famous": every word counts
                     before = token
-        capitalised = (w for w, n in capital.items() if n >= CAPITALISED_MIN_COUNT and n >= CAPITALISED_SHARE * (n + lower[w]))
-        return cls(words, capitalised)
+        names = (w for w, n in capital.items() if n >= CAPITALISED_MIN_COUNT and n >= CAPITALISED_SHARE * (n + lower[w]))
+        return cls(words, names)
 
     def __len__(self) -> int:
         return len(self._words)
@@ -145,7 +145,7 @@ class Vocabulary:
     def to_payload(self) -> str:
         """One string, which loads fast from a model file with weights_only=True: a word a line, lower case, or
         capitalised where it is written so (files from before 2026-11-30 have no capitals)."""
-        return "\n".join(sorted(w[:1].upper() + w[1:] if w in self._capitalised else w for w in self._words))
+        return "\n".join(sorted(capitalised(w) if w in self._capitalised else w for w in self._words))
 
     @classmethod
     def from_payload(cls, payload: str) -> "Vocabulary":
